@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import type { Clock } from '../src/core/clock';
+import type { Logger } from '../src/core/logger';
+import type { Quality, ReadingValue } from '../src/core/reading';
+import type { SensorDecl } from '../src/config/sensor';
+
+/**
+ * The driver contract. A driver owns one physical interface (a serial bus, a BLE
+ * radio, a GPIO chip, a simulator) and reaches hardware only through a narrow port.
+ *
+ * Call order: create() → start() → (emit readings, write() calls) → stop().
+ * start() resolves once the driver is running; if it rejects, the supervisor logs,
+ * counts and calls start() again after a backoff (never concurrently). stop() must
+ * clear every timer and close every handle, and may be called after a failed start.
+ * write() is only called between a resolved start() and stop(), one call at a
+ * time per target (the arbiter serialises writes per actuator).
+ */
+export interface Driver {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Write a value to a target (an actuator binding validated by `targetSchema`). */
+  write?(target: unknown, value: number | boolean): Promise<void>;
+  /** Driver-specific health detail for the heartbeat and `fieldgate status`. */
+  health?(): Record<string, unknown>;
+}
+
+/** What the framework hands a driver. No globals: everything comes from here. */
+export interface DriverContext {
+  /** This driver instance's configured id. */
+  id: string;
+  log: Logger;
+  clock: Clock;
+  /** Directory where the driver may keep persistent state (created for it). */
+  stateDir: string;
+  /**
+   * Hand one raw sample to the sensor's pipeline. Synchronous; cheap. `ts`
+   * defaults to clock.now(), quality to 'good'. Unknown sensor ids are counted
+   * and ignored.
+   */
+  emit(sensor: string, value: ReadingValue, quality?: Quality, ts?: number): void;
+  /** Record a runtime error (counted, logged once per change of message). */
+  reportError(err: unknown, sensor?: string): void;
+}
+
+/**
+ * A driver kind in the registry: its config schema (z.strictObject with
+ * `kind: z.literal(...)` and `id`), the sensors it declares, an optional schema
+ * for actuator targets, and its factory. Heavy stacks are imported inside create().
+ */
+export interface DriverKind<C extends { kind: string; id: string } = { kind: string; id: string }> {
+  kind: C['kind'];
+  schema: z.ZodType<C>;
+  /** Sensors declared in this driver's config, with the config path of each. */
+  sensors(config: C): SensorDecl[];
+  /** Schema of an actuator's `target` bound to this driver kind. */
+  targetSchema?: z.ZodType;
+  create(config: C, ctx: DriverContext): Driver | Promise<Driver>;
+}
+
+/**
+ * Thrown by start() when the hardware is absent or inaccessible in a way retrying
+ * soon will not fix (no Bluetooth HCI, not a Pi, permission denied). The
+ * supervisor marks the driver `unavailable` with the reason and fix, keeps the
+ * rest of the daemon running, and retries at a slow pace.
+ */
+export class DriverUnavailableError extends Error {
+  constructor(message: string, readonly fix?: string) {
+    super(message);
+    this.name = 'DriverUnavailableError';
+  }
+}

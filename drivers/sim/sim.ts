@@ -1,0 +1,81 @@
+import type { TimerHandle } from '../../src/core/clock';
+import type { Driver, DriverContext } from '../driver';
+import type { SimDriverConfig, SimSensorConfig } from './schema';
+import { hashString, prng, waveValue } from './waveform';
+
+interface SimSensorState {
+  config: SimSensorConfig;
+  n: number;
+  prev: number;
+  rnd: () => number;
+  timer?: TimerHandle;
+}
+
+/**
+ * The simulator driver: each sensor samples its waveform on its own interval
+ * timer, then applies noise, spikes, dropouts and bad samples from a seeded
+ * generator, so a run is reproducible. Outputs are plain named numbers that
+ * actuators write and `thermal` sensors react to.
+ */
+export class SimDriver implements Driver {
+  private readonly sensors: SimSensorState[];
+  private readonly outputs = new Map<string, number>();
+  private writes = 0;
+
+  constructor(
+    private readonly config: SimDriverConfig,
+    private readonly ctx: DriverContext,
+  ) {
+    this.sensors = config.sensors.map((c) => ({
+      config: c,
+      n: 0,
+      prev: c.start,
+      rnd: prng(config.seed ^ hashString(c.id)),
+    }));
+    for (const [k, v] of Object.entries(config.outputs)) this.outputs.set(k, v);
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.sensors) {
+      this.sample(s);
+      s.timer = this.ctx.clock.setInterval(() => this.sample(s), s.config.interval);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sensors) {
+      this.ctx.clock.clearInterval(s.timer);
+      s.timer = undefined;
+    }
+  }
+
+  async write(target: unknown, value: number | boolean): Promise<void> {
+    const { output } = target as { output: string };
+    this.outputs.set(output, Number(value));
+    this.writes++;
+  }
+
+  output(name: string): number | undefined {
+    return this.outputs.get(name);
+  }
+
+  health(): Record<string, unknown> {
+    return { sensors: this.sensors.length, outputs: Object.fromEntries(this.outputs), writes: this.writes };
+  }
+
+  private sample(s: SimSensorState): void {
+    const c = s.config;
+    const heating = c.heater !== undefined && (this.outputs.get(c.heater) ?? 0) !== 0;
+    const base = waveValue(c, s.n, s.prev, s.rnd, heating);
+    s.prev = base;
+    s.n++;
+    // Draw every random number every sample so one option does not shift the others' sequence.
+    const noise = (s.rnd() * 2 - 1) * c.noise;
+    const spike = s.rnd() < c.spikeProbability;
+    const drop = s.rnd() < c.dropoutProbability;
+    const bad = s.rnd() < c.badProbability;
+    if (drop) return;
+    const value = base + noise + (spike ? c.spikeMagnitude : 0);
+    this.ctx.emit(c.id, value, bad ? 'bad' : 'good');
+  }
+}

@@ -1,0 +1,41 @@
+import { loadConfigFile } from '../config/load';
+import { configJsonSchema } from '../config/schema';
+import { formatProblem } from '../config/yaml-source';
+import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
+
+const usage = `Usage:
+  fieldgate config check FILE   validate a gateway config; prints FILE:LINE:COL: message per error
+  fieldgate config schema       print the JSON Schema of the config (for yaml-language-server)
+
+Exit status of check: 0 valid, 1 invalid.`;
+
+export const configCommand: CommandModule = {
+  summary: 'check a gateway config file, or print its JSON Schema',
+  usage,
+  async run(argv, io) {
+    if (wantsHelp(argv)) {
+      io.out(usage + '\n');
+      return EXIT.OK;
+    }
+    const [sub, ...rest] = argv;
+    if (sub === 'schema') {
+      io.out(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      return EXIT.OK;
+    }
+    if (sub === 'check') {
+      if (rest.length !== 1) throw new UsageError('config check takes exactly one FILE');
+      const res = loadConfigFile(rest[0]);
+      if (res.ok) {
+        const c = res.value;
+        io.out(
+          `${rest[0]}: OK — gateway "${c.config.gateway.id}", ${c.config.drivers.length} driver(s), ${c.sensors.length} sensor(s), ${c.config.actuators.length} actuator(s)\n`,
+        );
+        return EXIT.OK;
+      }
+      for (const p of res.problems) io.err(formatProblem(p) + '\n');
+      io.err(`${res.problems.length} error(s) in ${rest[0]}\n`);
+      return EXIT.FAIL;
+    }
+    throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
+  },
+};

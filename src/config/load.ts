@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import { driverKind } from '../../drivers';
+import { stageKind } from '../pipeline/stages';
+import { configSchema, type GatewayConfig } from './schema';
+import type { SensorDecl } from './sensor';
+import { YamlSource, type Problem } from './yaml-source';
+import { zodProblems } from './zod-problems';
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** Every sensor of every driver, in declaration order. */
+  sensors: SensorDecl[];
+  source: YamlSource;
+}
+
+export type LoadResult = { ok: true; value: LoadedConfig } | { ok: false; problems: Problem[] };
+
+/** Read and validate a gateway config file. No hardware is touched. */
+export function loadConfigFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : String(err);
+    return { ok: false, problems: [{ file, line: 1, col: 1, message: `cannot read config: ${why}` }] };
+  }
+  return parseConfig(file, text);
+}
+
+/** Validate config text: YAML syntax, schema (unknown keys are errors), then cross-references. */
+export function parseConfig(file: string, text: string): LoadResult {
+  const src = new YamlSource(file, text);
+  const syntax = src.syntaxProblems();
+  if (syntax.length > 0) return { ok: false, problems: syntax };
+  const parsed = configSchema.safeParse(src.toJS());
+  if (!parsed.success) return { ok: false, problems: sortProblems(zodProblems(src, parsed.error)) };
+  const config = parsed.data;
+  const problems: Problem[] = [];
+  const sensors = collectSensors(config, src, problems);
+  checkActuators(config, src, problems);
+  checkStageReferences(sensors, src, problems);
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
+  return { ok: true, value: { config, sensors, source: src } };
+}
+
+function collectSensors(config: GatewayConfig, src: YamlSource, problems: Problem[]): SensorDecl[] {
+  const sensors: SensorDecl[] = [];
+  const sensorAt = new Map<string, string>();
+  const driverIds = new Map<string, number>();
+  config.drivers.forEach((d, i) => {
+    if (driverIds.has(d.id)) {
+      problems.push(src.problem(['drivers', i, 'id'], `duplicate driver id "${d.id}" (first used by drivers.${driverIds.get(d.id)})`));
+    } else driverIds.set(d.id, i);
+    for (const s of driverKind(d.kind).sensors(d)) {
+      const path = ['drivers', i, ...s.path];
+      const first = sensorAt.get(s.id);
+      if (first) {
+        problems.push(src.problem([...path, 'id'], `duplicate sensor id "${s.id}" (first declared at ${first})`));
+        continue;
+      }
+      const pos = src.position([...path, 'id']);
+      sensorAt.set(s.id, `line ${pos.line}`);
+      sensors.push({ ...s, path });
+    }
+  });
+  return sensors;
+}
+
+function checkActuators(config: GatewayConfig, src: YamlSource, problems: Problem[]): void {
+  const seen = new Set<string>();
+  config.actuators.forEach((a, i) => {
+    if (seen.has(a.id)) problems.push(src.problem(['actuators', i, 'id'], `duplicate actuator id "${a.id}"`));
+    seen.add(a.id);
+    const driver = config.drivers.find((d) => d.id === a.driver);
+    if (!driver) {
+      const ids = config.drivers.map((d) => d.id).join(', ') || 'none configured';
+      problems.push(src.problem(['actuators', i, 'driver'], `unknown driver "${a.driver}" (drivers: ${ids})`));
+      return;
+    }
+    const kind = driverKind(driver.kind);
+    if (!kind.targetSchema) {
+      problems.push(src.problem(['actuators', i, 'driver'], `driver "${a.driver}" (kind ${driver.kind}) cannot drive actuators`));
+      return;
+    }
+    const t = kind.targetSchema.safeParse(a.target);
+    if (!t.success) problems.push(...zodProblems(src, t.error, ['actuators', i, 'target']));
+    if (a.type === 'number' && a.min !== undefined && a.max !== undefined && a.min > a.max) {
+      problems.push(src.problem(['actuators', i, 'min'], `min (${a.min}) is greater than max (${a.max})`));
+    }
+  });
+}
+
+function checkStageReferences(sensors: SensorDecl[], src: YamlSource, problems: Problem[]): void {
+  const ids = new Set(sensors.map((s) => s.id));
+  for (const s of sensors) {
+    s.pipeline.forEach((stage, j) => {
+      const refs = stageKind(stage.kind).references?.(stage) ?? [];
+      for (const ref of refs) {
+        if (!ids.has(ref)) problems.push(src.problem([...s.path, 'pipeline', j], `stage ${stage.kind} of "${s.id}" refers to unknown sensor "${ref}"`));
+        else if (ref === s.id) problems.push(src.problem([...s.path, 'pipeline', j], `stage ${stage.kind} of "${s.id}" refers to itself`));
+      }
+    });
+  }
+}
+
+function sortProblems(ps: Problem[]): Problem[] {
+  return ps.sort((a, b) => a.line - b.line || a.col - b.col);
+}

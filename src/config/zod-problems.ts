@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { Problem, YamlSource } from './yaml-source';
+
+/** Turn zod issues into positioned problems with messages an engineer can act on. */
+export function zodProblems(src: YamlSource, error: z.ZodError, basePath: readonly (string | number)[] = []): Problem[] {
+  const out: Problem[] = [];
+  const walk = (issues: readonly z.core.$ZodIssue[], prefix: readonly (string | number)[]) => {
+    for (const issue of issues) {
+      const path = [...prefix, ...(issue.path as (string | number)[])];
+      const where = path.length ? path.join('.') : '(top level)';
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          out.push(src.problem(path, `unknown key "${key}" in ${where}`, key));
+        }
+      } else if (issue.code === 'invalid_union' && issue.errors.length > 0 && 'discriminator' in issue === false) {
+        // Report the branch that got furthest rather than "invalid input".
+        const best = [...issue.errors].sort((a, b) => deepest(b) - deepest(a))[0];
+        if (best.length > 0 && deepest(best) > 0) walk(best, path);
+        else out.push(src.problem(path, `${where}: ${issue.message}`));
+      } else {
+        out.push(src.problem(path, `${where}: ${issue.message}`));
+      }
+    }
+  };
+  walk(error.issues, basePath);
+  return out;
+}
+
+function deepest(issues: readonly z.core.$ZodIssue[]): number {
+  return Math.max(0, ...issues.map((i) => i.path.length));
+}

@@ -1,0 +1,140 @@
+/**
+ * Time as a collaborator. Every component that waits, times out or measures an
+ * age takes a Clock, so tests drive backoff, for-durations, deadband max
+ * intervals and heartbeats in virtual time instead of sleeping.
+ */
+
+/** Opaque timer handle returned by a Clock. */
+export type TimerHandle = { readonly __timer: unique symbol };
+
+export interface Clock {
+  /** Wall-clock UTC epoch milliseconds. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle | undefined): void;
+}
+
+/** The real clock. Timers are unref'd so they never keep a stopping process alive. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t as unknown as TimerHandle;
+  },
+  clearTimeout: (h) => {
+    if (h) clearTimeout(h as unknown as NodeJS.Timeout);
+  },
+  setInterval: (fn, ms) => {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return t as unknown as TimerHandle;
+  },
+  clearInterval: (h) => {
+    if (h) clearInterval(h as unknown as NodeJS.Timeout);
+  },
+};
+
+interface VirtualTimer {
+  id: number;
+  at: number;
+  fn: () => void;
+  every: number; // 0 for one-shot
+}
+
+/**
+ * A clock that only moves when told to. `advance(ms)` fires due timers in time
+ * order (ties in creation order); `advanceAsync` also lets promise callbacks
+ * run between timers, for code that awaits inside timer callbacks.
+ */
+export class VirtualClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private timers = new Map<number, VirtualTimer>();
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.t = startMs;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, ms, 0);
+  }
+
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, ms, Math.max(1, ms));
+  }
+
+  clearTimeout(h: TimerHandle | undefined): void {
+    if (h !== undefined) this.timers.delete(h as unknown as number);
+  }
+
+  clearInterval(h: TimerHandle | undefined): void {
+    this.clearTimeout(h);
+  }
+
+  /** Number of pending timers (tests assert every timer is cleared in stop()). */
+  pending(): number {
+    return this.timers.size;
+  }
+
+  /** Set the wall clock without firing timers (e.g. an NTP step). */
+  set(ms: number): void {
+    this.t = ms;
+  }
+
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.nextDue(end);
+      if (!next) break;
+      this.fire(next);
+    }
+    this.t = end;
+  }
+
+  async advanceAsync(ms: number): Promise<void> {
+    const end = this.t + ms;
+    await flushMicrotasks();
+    for (;;) {
+      const next = this.nextDue(end);
+      if (!next) break;
+      this.fire(next);
+      await flushMicrotasks();
+    }
+    this.t = end;
+    await flushMicrotasks();
+  }
+
+  private add(fn: () => void, ms: number, every: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { id, at: this.t + Math.max(0, ms), fn, every });
+    return id as unknown as TimerHandle;
+  }
+
+  private nextDue(end: number): VirtualTimer | undefined {
+    let best: VirtualTimer | undefined;
+    for (const timer of this.timers.values()) {
+      if (timer.at > end) continue;
+      if (!best || timer.at < best.at || (timer.at === best.at && timer.id < best.id)) best = timer;
+    }
+    return best;
+  }
+
+  private fire(timer: VirtualTimer): void {
+    this.t = Math.max(this.t, timer.at);
+    if (timer.every > 0) timer.at += timer.every;
+    else this.timers.delete(timer.id);
+    timer.fn();
+  }
+}
+
+async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}

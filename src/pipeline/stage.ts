@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Clock } from '../core/clock';
+import type { Reading } from '../core/reading';
+
+/**
+ * A pipeline stage: one synchronous call per reading, reading in, reading (or
+ * null = dropped) out. Stages keep their own state (ring buffers, last output)
+ * and are created once per sensor, so state is never shared between sensors.
+ *
+ * Call order and concurrency: `process` is called from the event loop, one reading
+ * at a time, in timestamp order as the driver delivered them; it must not do I/O
+ * or allocate per call beyond the reading it returns. A stage may return the same
+ * object it was given after changing `value`/`quality`.
+ */
+export interface Stage {
+  process(r: Reading): Reading | null;
+}
+
+/**
+ * Optional capability of a time-windowed stage (aggregate, average by time): the
+ * pipeline calls `flush(now)` on a periodic tick so a window closes on time even
+ * when no further reading arrives. Returns the reading to pass on, if any.
+ */
+export interface FlushableStage extends Stage {
+  flush(now: number): Reading | null;
+}
+
+export function isFlushable(s: Stage): s is FlushableStage {
+  return typeof (s as Partial<FlushableStage>).flush === 'function';
+}
+
+/** What a stage may use besides its own config. */
+export interface StageContext {
+  clock: Clock;
+  /** Id of the sensor this stage instance belongs to. */
+  sensor: string;
+  /** Latest processed reading of another sensor (used by `compensate`). */
+  latest(sensor: string): Reading | undefined;
+}
+
+/**
+ * A stage kind: its config schema (a z.strictObject with `kind: z.literal(...)`,
+ * defaults and .describe() texts) and its factory.
+ */
+export interface StageKind<C extends { kind: string } = { kind: string }> {
+  kind: C['kind'];
+  schema: z.ZodType<C>;
+  create(config: C, ctx: StageContext): Stage;
+  /** Sensors this stage reads besides its own (for config cross-checks). */
+  references?(config: C): string[];
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { isFiniteNumber, type Reading } from '../../core/reading';
+import type { Stage, StageKind } from '../stage';
+
+export const roundSchema = z
+  .strictObject({
+    kind: z.literal('round'),
+    decimals: z.number().int().min(0).max(12).default(2).describe('Decimal places to keep (half away from zero).'),
+  })
+  .describe('Round the value to a number of decimals.');
+
+export type RoundConfig = z.infer<typeof roundSchema>;
+
+class Round implements Stage {
+  private readonly factor: number;
+  constructor(decimals: number) {
+    this.factor = 10 ** decimals;
+  }
+  process(r: Reading): Reading {
+    if (!isFiniteNumber(r.value)) return r;
+    const v = r.value;
+    // Math.round rounds half towards +infinity; round half away from zero instead,
+    // and correct binary representation error (1.005 * 100 = 100.49999...).
+    const scaled = Math.abs(v) * this.factor;
+    const rounded = Math.round(scaled + Number.EPSILON * scaled) / this.factor;
+    r.value = v < 0 ? -rounded : rounded;
+    return r;
+  }
+}
+
+export const round: StageKind<RoundConfig> = {
+  kind: 'round',
+  schema: roundSchema,
+  create: (c) => new Round(c.decimals),
+};

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { duration } from '../core/duration';
+
+const tlsSchema = z
+  .strictObject({
+    ca: z.string().optional().describe('Path to a PEM CA bundle used to verify the broker.'),
+    cert: z.string().optional().describe('Path to the client certificate (mutual TLS).'),
+    key: z.string().optional().describe('Path to the client private key (mutual TLS).'),
+    rejectUnauthorized: z.boolean().default(true).describe('Verify the broker certificate (leave true outside a lab).'),
+  })
+  .describe('TLS settings for mqtts:// and wss:// brokers.');
+
+export const uplinkSchema = z
+  .strictObject({
+    brokers: z
+      .array(z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/.+/, 'broker URL like mqtt://host:1883 or mqtts://host:8883'))
+      .min(1)
+      .describe('Broker URLs in order of preference; the uplink fails over down the list and returns to the first.'),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)])
+      .default(5)
+      .describe('MQTT protocol: 5, or 4 for MQTT 3.1.1. With 5 the uplink falls back to 3.1.1 if the broker refuses v5.'),
+    clientId: z.string().optional().describe('Stable client id for the persistent session (default fieldgate-<gateway id>).'),
+    username: z.string().optional(),
+    password: z.string().optional().describe('Broker password (prefer passwordFile).'),
+    passwordFile: z.string().optional().describe('File holding the broker password (first line).'),
+    tls: tlsSchema.optional(),
+    qos: z
+      .union([z.literal(0), z.literal(1)])
+      .default(1)
+      .describe('QoS for data and events. QoS 2 is not offered: several cloud brokers do not support it.'),
+    topicPrefix: z.string().default('fieldgate').describe('Topics are <topicPrefix>/<gateway id>/...'),
+    keepalive: duration('MQTT keepalive; a dead link is noticed after about 1.5 × this.').default(30_000),
+    connectTimeout: duration('Give up a connection attempt after this long.').default(10_000),
+    sessionExpiry: duration('MQTT 5 session expiry interval, so the broker keeps subscriptions and QoS1 state across reconnects.').default(86_400_000),
+    heartbeat: duration('Interval of the health message on .../health.').default(30_000),
+    batch: z
+      .strictObject({
+        maxReadings: z.number().int().min(1).max(10_000).default(500).describe('Readings per data message at most.'),
+        maxDelay: duration('Longest a live reading waits for a batch to fill.').default(1000),
+      })
+      .default({ maxReadings: 500, maxDelay: 1000 }),
+    inflight: z.number().int().min(1).max(1000).default(16).describe('Data messages published but not yet acknowledged, at most.'),
+    backoff: z
+      .strictObject({
+        initial: duration('First reconnect delay (upper bound; full jitter).').default(1000),
+        max: duration('Longest reconnect delay.').default(60_000),
+      })
+      .default({ initial: 1000, max: 60_000 }),
+  })
+  .describe('Cloud MQTT uplink.');
+
+export type UplinkConfig = z.infer<typeof uplinkSchema>;
