@@ -1,0 +1,97 @@
+import type { Quality, Reading, ReadingValue } from '../core/reading';
+import type { SensorDecl } from '../config/sensor';
+import type { Sink } from './hub';
+
+/** What the gateway knows about one sensor right now. */
+export interface SensorState {
+  id: string;
+  driver: string;
+  unit?: string;
+  /** Latest cleaned reading (undefined until the first one). */
+  last?: Reading;
+  /** Latest raw sample as the driver delivered it. */
+  rawValue?: ReadingValue;
+  rawTs?: number;
+  rawQuality?: Quality;
+  /** Stale when no reading for this long. */
+  maxAgeMs: number;
+  samples: number;
+  dropped: number;
+  errors: number;
+  lastError?: string;
+}
+
+const DEFAULT_MAX_AGE_MS = 60_000;
+
+/**
+ * Latest value, counts and errors of every sensor: the sink behind `fieldgate
+ * sensors`, the heartbeat's per-sensor section, staleness tests in rules and the
+ * `compensate` stage's view of other sensors.
+ */
+export class SensorTable implements Sink {
+  private readonly states = new Map<string, SensorState>();
+
+  constructor(sensors: readonly SensorDecl[]) {
+    for (const s of sensors) {
+      const maxAgeMs = s.maxAge ?? (s.intervalMs ? Math.max(3 * s.intervalMs, 1000) : DEFAULT_MAX_AGE_MS);
+      this.states.set(s.id, { id: s.id, driver: s.driver, unit: s.unit, maxAgeMs, samples: 0, dropped: 0, errors: 0 });
+    }
+  }
+
+  accept(r: Reading): void {
+    const s = this.states.get(r.sensor);
+    if (!s) return;
+    // Copy: the hub's reading object may be reused.
+    if (s.last) {
+      s.last.ts = r.ts;
+      s.last.value = r.value;
+      s.last.quality = r.quality;
+      s.last.flags = r.flags;
+    } else s.last = { ...r };
+  }
+
+  /** Record a raw sample before its pipeline (for diagnostics). */
+  raw(sensor: string, value: ReadingValue, ts: number, quality: Quality): SensorState | undefined {
+    const s = this.states.get(sensor);
+    if (!s) return undefined;
+    s.rawValue = value;
+    s.rawTs = ts;
+    s.rawQuality = quality;
+    s.samples++;
+    return s;
+  }
+
+  noteDropped(sensor: string): void {
+    const s = this.states.get(sensor);
+    if (s) s.dropped++;
+  }
+
+  noteError(sensor: string, message: string): void {
+    const s = this.states.get(sensor);
+    if (!s) return;
+    s.errors++;
+    s.lastError = message;
+  }
+
+  get(sensor: string): SensorState | undefined {
+    return this.states.get(sensor);
+  }
+
+  latest(sensor: string): Reading | undefined {
+    return this.states.get(sensor)?.last;
+  }
+
+  has(sensor: string): boolean {
+    return this.states.has(sensor);
+  }
+
+  isStale(sensor: string, now: number): boolean {
+    const s = this.states.get(sensor);
+    if (!s?.last) return true;
+    return now - s.last.ts > s.maxAgeMs;
+  }
+
+  all(): SensorState[] {
+    return [...this.states.values()];
+  }
+}

@@ -1,0 +1,102 @@
+import type { Reading } from '../core/reading';
+
+/**
+ * What the running daemon exposes to the control socket (and so to the CLI).
+ * The control server depends only on this interface; the Gateway implements it.
+ * Every method is cheap and synchronous except actuate/readFresh/driverCall.
+ */
+export interface GatewayView {
+  /** Whole-gateway health: the same object the heartbeat publishes. */
+  status(): StatusSnapshot;
+  sensors(now?: number): SensorRow[];
+  /**
+   * Wait for the next raw sample of `sensor` (up to timeoutMs) and return it with
+   * the value after each pipeline stage.
+   */
+  readFresh(sensor: string, timeoutMs: number): Promise<StageTrace>;
+  /** Cleaned readings as they leave the pipelines; returns an unsubscribe function. */
+  subscribeReadings(listener: (r: Reading) => void): () => void;
+  /** A local command through the arbiter, exactly like a cloud command (source 'local'). */
+  actuate(actuator: string, value: unknown): Promise<CommandResultView>;
+  rules(): RuleRow[];
+  buffer(): BufferStats;
+  /**
+   * Call a driver-specific operation (e.g. zigbee permitJoin/devices/readAttribute).
+   * Rejects with a clear message for an unknown driver or operation.
+   */
+  driverCall(driverId: string, op: string, args: unknown[]): Promise<unknown>;
+}
+
+export interface StatusSnapshot {
+  version: string;
+  gateway: string;
+  uptimeS: number;
+  healthy: boolean;
+  /** Reasons `healthy` is false (empty when healthy). */
+  problems: string[];
+  drivers: DriverRow[];
+  uplink: Record<string, unknown>;
+  outbox: BufferStats;
+  rules: { loaded: number; active: number; lastReload?: number; lastReloadError?: string };
+  lastErrors: { ts: number; component: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+export interface DriverRow {
+  id: string;
+  kind: string;
+  state: 'starting' | 'running' | 'backoff' | 'unavailable' | 'stopped';
+  restarts: number;
+  errors: number;
+  lastError?: string;
+  /** For unavailable drivers: how to fix it. */
+  fix?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface SensorRow {
+  id: string;
+  driver: string;
+  value?: number | string;
+  unit?: string;
+  quality?: string;
+  ts?: number;
+  ageMs?: number;
+  stale: boolean;
+  errors: number;
+  lastError?: string;
+}
+
+export interface StageTrace {
+  sensor: string;
+  ts: number;
+  raw: { value: number | string; quality: string };
+  stages: { stage: string; value?: number | string; quality?: string; dropped: boolean }[];
+  output?: { value: number | string; quality: string };
+}
+
+export interface RuleRow {
+  id: string;
+  file: string;
+  state: 'idle' | 'pending' | 'active' | 'cooldown';
+  lastFired?: number;
+  safety: boolean;
+}
+
+export interface BufferStats {
+  depth: number;
+  messages: number;
+  oldestTs?: number;
+  oldestAgeMs?: number;
+  evicted: number;
+  rejected: number;
+  bytes: number;
+}
+
+export interface CommandResultView {
+  id: string;
+  ok: boolean;
+  error?: string;
+  applied?: unknown;
+  ts: number;
+}
