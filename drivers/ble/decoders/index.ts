@@ -1,0 +1,49 @@
+import type { Advertisement } from '../radio';
+import { BTHOME_UUID, decodeBthome } from './bthome';
+import { decodeError, type BleFormat, type DecodeResult } from './result';
+import { RUUVI_COMPANY_ID, decodeRuuvi } from './ruuvi';
+import { ENVIRONMENTAL_SENSING_UUID, decodeAtc, decodeEnvironmentalSensing, decodePvvx } from './xiaomi-custom';
+
+export * from './result';
+export { decodeBthome } from './bthome';
+export { decodeRuuvi } from './ruuvi';
+export { decodeAtc, decodePvvx } from './xiaomi-custom';
+
+export type DecodeFormat = BleFormat | 'auto';
+
+function serviceData(adv: Advertisement, uuid: string): Buffer | undefined {
+  return adv.serviceData.find((s) => s.uuid === uuid)?.data;
+}
+
+function isRuuvi(adv: Advertisement): boolean {
+  const m = adv.manufacturerData;
+  return m !== undefined && m.length >= 2 && (m[0] | (m[1] << 8)) === RUUVI_COMPANY_ID;
+}
+
+/**
+ * Decode one advertisement in the given format, or find the format from its
+ * payload (`auto`: BTHome service data, Ruuvi manufacturer data, then 0x181A
+ * ATC/pvvx by length). Never throws.
+ */
+export function decodeAdvertisement(adv: Advertisement, format: DecodeFormat = 'auto'): DecodeResult {
+  const env = serviceData(adv, ENVIRONMENTAL_SENSING_UUID);
+  switch (format) {
+    case 'bthome': {
+      const d = serviceData(adv, BTHOME_UUID);
+      return d ? decodeBthome(d) : decodeError('absent', 'no BTHome service data (UUID 0xFCD2) in advertisement', 'bthome');
+    }
+    case 'ruuvi':
+      return adv.manufacturerData ? decodeRuuvi(adv.manufacturerData) : decodeError('absent', 'no manufacturer data in advertisement', 'ruuvi');
+    case 'atc':
+      return env ? decodeAtc(env) : decodeError('absent', 'no 0x181A service data in advertisement', 'atc');
+    case 'pvvx':
+      return env ? decodePvvx(env) : decodeError('absent', 'no 0x181A service data in advertisement', 'pvvx');
+    case 'auto': {
+      const bthome = serviceData(adv, BTHOME_UUID);
+      if (bthome) return decodeBthome(bthome);
+      if (isRuuvi(adv)) return decodeRuuvi(adv.manufacturerData as Buffer);
+      if (env) return decodeEnvironmentalSensing(env);
+      return decodeError('absent', 'no BTHome, Ruuvi or ATC/pvvx payload in advertisement');
+    }
+  }
+}
