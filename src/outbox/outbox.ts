@@ -1,0 +1,366 @@
+/**
+ * Store-and-forward buffer between the hub and the uplink (SQLite, WAL).
+ *
+ *   hub ── add(reading) ──► memory batch ──(flushRows | flushInterval)──► one transaction
+ *   rules/arbiter ── addMessage(event|result) ──► committed at once (with any buffered readings)
+ *   uplink ◄── onCommitted ── peekReadings/peekMessages ── ackReadings/ackMessage/setAside
+ *
+ * Call order: construct (opens or recovers the file), add/addMessage from the daemon's
+ * single thread, close() last. Sequence numbers are handed out at commit time from one
+ * global counter (readings and messages share it), so seq order is commit order and
+ * therefore per-sensor order. Rows are deleted only when the uplink acknowledges them
+ * (after the broker's PUBACK). A failed commit (full disk, I/O error) keeps the batch
+ * in memory (bounded), is counted and logged once, and is retried on the next flush.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock, TimerHandle } from '../core/clock';
+import { errorMessage, type Logger } from '../core/logger';
+import type { Reading } from '../core/reading';
+import { decodeProperties, encodeProperties, packQualityFlags, unpackQualityFlags } from './codec';
+import { evict, EVICT_LOW_WATER, overBudget, usedBytes, type Budget } from './eviction';
+import type { OutboxConfig } from './schema';
+import { prepareStatements, type MessageRow, type MetaKey, type ReadingRow, type Statements } from './sql';
+import type { OutboxMessage, OutboxStats, RejectedRow, StoredMessage, StoredReading } from './types';
+
+export interface OutboxOptions {
+  /** Database file, normally <stateDir>/outbox.db. Its directory is created if missing. */
+  path: string;
+  config: OutboxConfig;
+  clock: Clock;
+  log: Logger;
+  /** Storage seam for fault tests (e.g. to limit max_page_count); defaults to better-sqlite3. */
+  openDatabase?: (file: string) => Database.Database;
+}
+
+export interface CommitInfo {
+  /** Highest committed sequence number after this commit. */
+  lastSeq: number;
+  readings: number;
+  messages: number;
+}
+
+type Pending = { kind: 'reading'; r: Reading } | { kind: 'message'; m: OutboxMessage; at: number };
+
+/** Readings kept in memory while commits fail, as a multiple of flushRows (at least 10 000). */
+const PENDING_LIMIT_FACTOR = 20;
+const REJECTED_KEEP = 10_000;
+const PRIORITY_CODE = { event: 0, result: 1 } as const;
+
+export class Outbox {
+  private readonly db: Database.Database;
+  private readonly st: Statements;
+  private readonly log: Logger;
+  private readonly budget: Budget;
+  private readonly sensorIds = new Map<string, number>();
+  private readonly sensorNames = new Map<number, string>();
+  private readonly listeners = new Set<(info: CommitInfo) => void>();
+  private pending: Pending[] = [];
+  private timer: TimerHandle | undefined;
+  private lastSeq: number;
+  private depth: number;
+  private messageCount: number;
+  private droppedUnpersisted = 0;
+  private commitErrors = 0;
+  private failing = false;
+  private evicting = false;
+  private episodeEvicted = 0;
+  private closed = false;
+  private closedDrops = 0;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.log = opts.log;
+    fs.mkdirSync(path.dirname(opts.path), { recursive: true });
+    this.db = (opts.openDatabase ?? ((f: string) => new Database(f)))(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('journal_size_limit = 4194304');
+    this.db.pragma('busy_timeout = 2000');
+    this.st = prepareStatements(this.db);
+    this.budget = { maxRows: opts.config.maxRows, maxBytes: opts.config.maxMB * 1024 * 1024 };
+    for (const { id, name } of this.st.allSensors.all()) this.internCached(name, id);
+    const max = this.st.maxSeqs.get();
+    this.lastSeq = Math.max(this.meta('lastSeq'), max?.r ?? 0, max?.m ?? 0, max?.x ?? 0);
+    this.depth = this.st.countReadings.get()?.n ?? 0;
+    this.messageCount = this.st.countMessages.get()?.n ?? 0;
+    this.st.setMeta.run('schema', 1);
+    this.log.info('outbox open', { path: opts.path, depth: this.depth, messages: this.messageCount, lastSeq: this.lastSeq });
+  }
+
+  /** Buffer a reading; committed with its batch (no I/O here unless the batch is full). */
+  add(r: Reading): void {
+    if (this.refuseClosed()) return;
+    this.pending.push({ kind: 'reading', r });
+    this.boundPending();
+    if (this.pending.length >= this.opts.config.flushRows) this.flush();
+    else this.armTimer();
+  }
+
+  /** Store an event/alarm/command result (absolute topic); committed immediately. */
+  addMessage(m: OutboxMessage): void {
+    if (this.refuseClosed()) return;
+    this.pending.push({ kind: 'message', m, at: this.opts.clock.now() });
+    this.flush();
+  }
+
+  /** Commit everything buffered now. Returns false when the commit failed (kept for retry). */
+  flush(): boolean {
+    this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0 && this.droppedUnpersisted === 0) return true;
+    const batch = this.pending;
+    try {
+      const info = this.commit(batch);
+      this.pending = [];
+      if (this.failing) {
+        this.failing = false;
+        this.log.info('outbox commits recovered', { commitErrors: this.commitErrors });
+      }
+      this.afterCommit(info);
+      return true;
+    } catch (err) {
+      this.commitErrors++;
+      if (!this.failing) {
+        this.failing = true;
+        this.log.error('outbox commit failed; keeping the batch in memory and retrying', {
+          error: errorMessage(err),
+          code: (err as { code?: string }).code,
+          pending: this.pending.length,
+        });
+      }
+      this.armTimer();
+      return false;
+    }
+  }
+
+  /** Be told after every successful commit (called synchronously; do not do heavy work). */
+  onCommitted(listener: (info: CommitInfo) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Committed readings with seq > afterSeq, oldest first. */
+  peekReadings(afterSeq: number, limit: number): StoredReading[] {
+    return this.st.peekReadings.all(afterSeq, limit).map((row) => this.toStoredReading(row));
+  }
+
+  /** Delete readings fromSeq..toSeq (inclusive) once the broker acknowledged them. */
+  ackReadings(fromSeq: number, toSeq: number): number {
+    const n = this.st.deleteReadingRange.run(fromSeq, toSeq).changes;
+    this.depth -= n;
+    return n;
+  }
+
+  /** Delete the listed readings (non-contiguous acknowledgements). */
+  ackReadingSeqs(seqs: readonly number[]): number {
+    const n = this.db.transaction(() => seqs.reduce((sum, s) => sum + this.st.deleteReading.run(s).changes, 0))();
+    this.depth -= n;
+    return n;
+  }
+
+  /** Committed messages with seq > afterSeq, oldest first. */
+  peekMessages(afterSeq: number, limit: number): StoredMessage[] {
+    return this.st.peekMessages.all(afterSeq, limit).map(toStoredMessage);
+  }
+
+  ackMessage(seq: number): boolean {
+    const n = this.st.deleteMessage.run(seq).changes;
+    this.messageCount -= n;
+    return n > 0;
+  }
+
+  /**
+   * Move rows the broker refused into the `rejected` table (kept for inspection, counted,
+   * never retried). Accepts reading and message seqs alike. Returns how many moved.
+   */
+  setAside(seqs: readonly number[], reason: string): number {
+    const at = this.opts.clock.now();
+    const moved = this.db.transaction(() => {
+      let readings = 0;
+      let messages = 0;
+      for (const seq of seqs) {
+        const r = this.st.getReading.get(seq);
+        if (r) {
+          this.st.insertRejected.run(seq, 'reading', JSON.stringify(this.toStoredReading(r)), reason, at);
+          this.st.deleteReading.run(seq);
+          readings++;
+          continue;
+        }
+        const m = this.st.getMessage.get(seq);
+        if (m) {
+          const { payload, ...rest } = toStoredMessage(m);
+          this.st.insertRejected.run(seq, 'message', JSON.stringify({ ...rest, payload: payload.toString('base64') }), reason, at);
+          this.st.deleteMessage.run(seq);
+          messages++;
+        }
+      }
+      this.st.addMeta.run('rejected', readings + messages);
+      this.st.trimRejected.run(REJECTED_KEEP - 1);
+      return { readings, messages };
+    })();
+    this.depth -= moved.readings;
+    this.messageCount -= moved.messages;
+    return moved.readings + moved.messages;
+  }
+
+  /** The most recently set-aside rows, newest first. */
+  rejected(limit = 100): RejectedRow[] {
+    return this.st.listRejected.all(limit).map((r) => ({ ...r, kind: r.kind === 'message' ? 'message' : 'reading' }));
+  }
+
+  /** Highest committed sequence number (the uplink marks rows up to it as replayed). */
+  lastCommittedSeq(): number {
+    return this.lastSeq;
+  }
+
+  stats(): OutboxStats {
+    const r = this.st.oldestReadingTs.get()?.ts;
+    const m = this.st.oldestMessageTs.get()?.ts;
+    const oldest = [r, m].filter((x): x is number => x !== undefined);
+    return {
+      depth: this.depth,
+      messages: this.messageCount,
+      oldestTs: oldest.length ? Math.min(...oldest) : null,
+      evicted: this.meta('evicted') + this.droppedUnpersisted,
+      rejected: this.meta('rejected'),
+      bytes: usedBytes(this.db),
+      pending: this.pending.length,
+      commitErrors: this.commitErrors,
+      lastSeq: this.lastSeq,
+    };
+  }
+
+  /** Commit what is buffered (best effort), clear the timer and close the file. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length) this.log.error('outbox closed with uncommitted rows', { lost: this.pending.length });
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  private commit(batch: Pending[]): CommitInfo {
+    const newSensors = new Map<string, number>();
+    const dropped = this.droppedUnpersisted;
+    const result = this.db.transaction(() => {
+      let seq = this.lastSeq;
+      let readings = 0;
+      let messages = 0;
+      for (const p of batch) {
+        seq++;
+        if (p.kind === 'reading') {
+          const r = p.r;
+          const sensor = this.sensorIds.get(r.sensor) ?? newSensors.get(r.sensor) ?? this.insertSensor(r.sensor, newSensors);
+          const isText = typeof r.value === 'string';
+          this.st.insertReading.run(seq, sensor, r.ts, isText ? null : (r.value as number), isText ? (r.value as string) : null, packQualityFlags(r.quality, r.flags));
+          readings++;
+        } else {
+          const m = p.m;
+          const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+          this.st.insertMessage.run(seq, m.topic, payload, PRIORITY_CODE[m.priority], m.retain ? 1 : 0, m.qos ?? 1, encodeProperties(m.properties), p.at);
+          messages++;
+        }
+      }
+      this.st.setMeta.run('lastSeq', seq);
+      let evicted = { readings: 0, messages: 0 };
+      if (overBudget(this.db, this.depth + readings, this.budget)) {
+        evicted = evict(this.db, this.st, this.budget, this.depth + readings, this.messageCount + messages);
+      }
+      this.st.addMeta.run('evicted', evicted.readings + evicted.messages + dropped);
+      return { seq, readings, messages, evicted };
+    })();
+    for (const [name, id] of newSensors) this.internCached(name, id);
+    this.droppedUnpersisted -= dropped;
+    this.lastSeq = result.seq;
+    this.depth += result.readings - result.evicted.readings;
+    this.messageCount += result.messages - result.evicted.messages;
+    this.noteEviction(result.evicted.readings + result.evicted.messages);
+    return { lastSeq: result.seq, readings: result.readings, messages: result.messages };
+  }
+
+  private afterCommit(info: CommitInfo): void {
+    if (info.readings === 0 && info.messages === 0) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(info);
+      } catch (err) {
+        this.log.error('outbox listener failed', { error: errorMessage(err) });
+      }
+    }
+  }
+
+  /** Log an eviction episode once when it starts and once when usage is back under 90 %. */
+  private noteEviction(n: number): void {
+    if (n > 0) {
+      this.episodeEvicted += n;
+      if (!this.evicting) {
+        this.evicting = true;
+        this.log.warn('outbox over its bound; evicting oldest telemetry', { evicted: n, maxRows: this.budget.maxRows, maxMB: this.opts.config.maxMB });
+      }
+      return;
+    }
+    if (this.evicting && this.depth < this.budget.maxRows * 0.9 && usedBytes(this.db) < this.budget.maxBytes * 0.9) {
+      this.evicting = false;
+      this.log.info('outbox back under its bound', { evictedInEpisode: this.episodeEvicted, lowWater: EVICT_LOW_WATER });
+      this.episodeEvicted = 0;
+    }
+  }
+
+  private insertSensor(name: string, into: Map<string, number>): number {
+    const id = Number(this.st.insertSensor.run(name).lastInsertRowid);
+    into.set(name, id);
+    return id;
+  }
+
+  private internCached(name: string, id: number): void {
+    this.sensorIds.set(name, id);
+    this.sensorNames.set(id, name);
+  }
+
+  private toStoredReading(row: ReadingRow): StoredReading {
+    const { quality, flags } = unpackQualityFlags(row.qf);
+    const value = row.text ?? row.value ?? Number.NaN;
+    return { seq: row.seq, sensor: this.sensorNames.get(row.sensor) ?? `#${row.sensor}`, ts: row.ts, value, quality, flags };
+  }
+
+  private meta(key: MetaKey): number {
+    return this.st.getMeta.get(key)?.value ?? 0;
+  }
+
+  private armTimer(): void {
+    if (this.timer === undefined) this.timer = this.opts.clock.setTimeout(() => this.flush(), this.opts.config.flushInterval);
+  }
+
+  /** While commits fail, keep at most a bounded number of readings; drop (and count) the oldest. */
+  private boundPending(): void {
+    const limit = Math.max(10_000, this.opts.config.flushRows * PENDING_LIMIT_FACTOR);
+    if (this.pending.length <= limit) return;
+    const idx = this.pending.findIndex((p) => p.kind === 'reading');
+    if (idx < 0) return;
+    this.pending.splice(idx, 1);
+    this.droppedUnpersisted++;
+  }
+
+  private refuseClosed(): boolean {
+    if (!this.closed) return false;
+    if (this.closedDrops++ === 0) this.log.warn('outbox is closed; dropping rows');
+    return true;
+  }
+}
+
+function toStoredMessage(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    topic: row.topic,
+    payload: row.payload,
+    priority: row.priority === PRIORITY_CODE.result ? 'result' : 'event',
+    retain: row.retain === 1,
+    qos: row.qos === 0 ? 0 : 1,
+    properties: decodeProperties(row.properties),
+    ts: row.ts,
+  };
+}

@@ -1,0 +1,76 @@
+import type { Quality } from '../core/reading';
+
+/** Where a non-telemetry message sits in the eviction order (both outlive telemetry). */
+export type MessagePriority = 'event' | 'result';
+
+/** MQTT 5 properties an outbox message may carry (dropped when the broker speaks 3.1.1). */
+export interface MessageProperties {
+  contentType?: string;
+  correlationData?: Buffer;
+  messageExpiryInterval?: number;
+  userProperties?: Record<string, string>;
+}
+
+/** A non-telemetry message (event, alarm, command result) for an absolute topic. */
+export interface OutboxMessage {
+  topic: string;
+  payload: string | Buffer;
+  priority: MessagePriority;
+  retain?: boolean;
+  qos?: 0 | 1;
+  properties?: MessageProperties;
+}
+
+/** A committed reading as the uplink reads it back, with its global sequence number. */
+export interface StoredReading {
+  seq: number;
+  sensor: string;
+  ts: number;
+  value: number | string;
+  quality: Quality;
+  flags: number;
+}
+
+/** A committed message as the uplink reads it back. */
+export interface StoredMessage {
+  seq: number;
+  topic: string;
+  payload: Buffer;
+  priority: MessagePriority;
+  retain: boolean;
+  qos: 0 | 1;
+  properties?: MessageProperties;
+  /** When it was committed (epoch ms). */
+  ts: number;
+}
+
+/** A row the broker refused (PUBACK reason code >= 0x80), kept for inspection. */
+export interface RejectedRow {
+  seq: number;
+  kind: 'reading' | 'message';
+  /** The reading or message as JSON text. */
+  body: string;
+  reason: string;
+  at: number;
+}
+
+export interface OutboxStats {
+  /** Committed readings waiting for the uplink. */
+  depth: number;
+  /** Committed events/results waiting for the uplink. */
+  messages: number;
+  /** Sample time of the oldest waiting reading or commit time of the oldest message; null when empty. */
+  oldestTs: number | null;
+  /** Rows evicted since the database was created (persistent). */
+  evicted: number;
+  /** Rows the broker refused and that were set aside (persistent). */
+  rejected: number;
+  /** Database size on disk (pages in use × page size), bytes. */
+  bytes: number;
+  /** Readings and messages accepted but not yet committed (memory). */
+  pending: number;
+  /** Failed commits (full disk, I/O errors) since start. */
+  commitErrors: number;
+  /** Highest committed sequence number. */
+  lastSeq: number;
+}
