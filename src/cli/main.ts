@@ -2,6 +2,13 @@ import * as readline from 'node:readline';
 import { EXIT, UsageError, type CliIO, type CommandModule } from './command';
 import { configCommand } from './config';
 import { runCommand } from './run';
+import { statusCommand } from './status';
+import { sensorsCommand } from './sensors';
+import { watchCommand } from './watch';
+import { readCommand } from './read';
+import { actuateCommand } from './actuate';
+import { bufferCommand } from './buffer';
+import { zigbeeCommand } from './zigbee';
 import { VERSION } from '../core/version';
 
 /**
@@ -11,6 +18,13 @@ import { VERSION } from '../core/version';
 const COMMANDS: Record<string, CommandModule> = {
   run: runCommand,
   config: configCommand,
+  status: statusCommand,
+  sensors: sensorsCommand,
+  watch: watchCommand,
+  read: readCommand,
+  actuate: actuateCommand,
+  buffer: bufferCommand,
+  zigbee: zigbeeCommand,
 };
 
 function help(): string {

@@ -1,0 +1,113 @@
+/**
+ * Shared plumbing of the CLI commands that talk to the running daemon (status,
+ * sensors, watch, read, actuate, buffer, zigbee, rules): the common flags
+ * (--json, --socket PATH), and turning connection failures into clear messages
+ * and exit codes. Also `rulesFromDaemon`, which `fieldgate rules` calls.
+ */
+import { parseArgs } from 'node:util';
+import {
+  ControlPermissionError,
+  ControlReplyError,
+  ControlTimeoutError,
+  controlRequest,
+  DaemonNotRunningError,
+} from '../control/client';
+import { DEFAULT_SOCKET_PATH } from '../control/protocol';
+import type { RuleRow } from '../daemon/view';
+import { EXIT, UsageError, type CliIO } from './command';
+import { formatTime, table, type Colour } from './format';
+
+export const COMMON_OPTIONS_USAGE = `  --json           machine-readable output (one JSON document)
+  --socket PATH    control socket (default $FIELDGATE_SOCKET or ${DEFAULT_SOCKET_PATH})`;
+
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+export interface DaemonArgs {
+  json: boolean;
+  socketPath: string;
+  positionals: string[];
+  /** Values of the command's own options. */
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+}
+
+/** Parses --json, --socket and the command's own options; wrong usage throws UsageError. */
+export function parseDaemonArgs(argv: string[], io: CliIO, options: Record<string, OptionSpec> = {}): DaemonArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, json: { type: 'boolean' }, socket: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { json, socket, ...values } = parsed.values;
+  return {
+    json: json === true,
+    socketPath: (socket as string | undefined) ?? io.env.FIELDGATE_SOCKET ?? DEFAULT_SOCKET_PATH,
+    positionals: parsed.positionals,
+    values,
+  };
+}
+
+/**
+ * Runs a command body that talks to the daemon; a daemon that is not running,
+ * a refused connection, a timeout or an error reply becomes one line on stderr
+ * and an exit code (NO_DAEMON, or FAIL).
+ */
+export async function withDaemon(command: string, io: CliIO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof DaemonNotRunningError) {
+      io.err(`${err.message}\n`);
+      return EXIT.NO_DAEMON;
+    }
+    if (err instanceof ControlPermissionError || err instanceof ControlReplyError || err instanceof ControlTimeoutError) {
+      io.err(`fieldgate ${command}: ${err.message}\n`);
+      return EXIT.FAIL;
+    }
+    throw err;
+  }
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}
+
+const RULE_STATE_COLOUR: Record<RuleRow['state'], Colour | undefined> = {
+  idle: undefined,
+  pending: 'yellow',
+  active: 'green',
+  cooldown: 'dim',
+};
+
+export function renderRules(rows: RuleRow[], colour: boolean): string {
+  if (rows.length === 0) return 'no rules loaded\n';
+  return table(
+    ['RULE', 'STATE', 'LAST FIRED', 'SAFETY', 'FILE'],
+    rows.map((r) => [r.id, r.state, formatTime(r.lastFired), r.safety ? 'yes' : 'no', r.file]),
+    { colour, rowColour: (i) => RULE_STATE_COLOUR[rows[i].state] },
+  );
+}
+
+export const RULES_FROM_DAEMON_USAGE = `Usage: fieldgate rules [--json] [--socket PATH]
+
+Lists the rules loaded in the running daemon: state (idle, pending for-duration,
+active, cooldown), last time each fired, whether it is a safety interlock.
+
+${COMMON_OPTIONS_USAGE}`;
+
+/** `fieldgate rules` with no subcommand (called from src/cli/rules.ts). */
+export async function rulesFromDaemon(argv: string[], io: CliIO): Promise<number> {
+  const args = parseDaemonArgs(argv, io);
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  return withDaemon('rules', io, async () => {
+    const rows = (await controlRequest(args.socketPath, 'rules')) as RuleRow[];
+    if (args.json) printJson(io, rows);
+    else io.out(renderRules(rows, io.isTTY));
+    return EXIT.OK;
+  });
+}
