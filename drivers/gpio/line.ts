@@ -28,7 +28,12 @@ export interface GpioLine {
 }
 
 export type LineRequest =
-  | { pin: number; direction: 'in' }
+  | {
+      pin: number;
+      direction: 'in';
+      /** Read-only look (CLI): leave a line another process configured as it is, and do not unexport it on release. */
+      observe?: boolean;
+    }
   | { pin: number; direction: 'out'; /** Level driven as the line is claimed. */ initial: Level };
 
 /** Opens lines on one GPIO chip. */

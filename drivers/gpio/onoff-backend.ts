@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { EdgeCallback, GpioLine, GpioLineFactory, Level, LineRequest } from './line';
 import { bcmToSysfs, type ChipInfo } from './chip';
 
@@ -17,10 +18,13 @@ export async function createOnoffFactory(
   return {
     name: 'sysfs',
     async open(req: LineRequest): Promise<GpioLine> {
+      const n = bcmToSysfs(req.pin, chip);
+      // Observing a line some other process exported (the daemon): do not turn its output into an input, nor unexport it.
+      const keepExport = req.direction === 'in' && req.observe === true && fs.existsSync(`/sys/class/gpio/gpio${n}`);
       const gpio =
         req.direction === 'in'
-          ? new Gpio(bcmToSysfs(req.pin, chip), 'in', 'both')
-          : new Gpio(bcmToSysfs(req.pin, chip), req.initial === 1 ? 'high' : 'low');
+          ? new Gpio(n, 'in', 'both', { reconfigureDirection: !keepExport })
+          : new Gpio(n, req.initial === 1 ? 'high' : 'low');
       let released = false;
       let watcher: ((err: Error | null | undefined, value: Level) => void) | undefined;
       return {
@@ -42,7 +46,7 @@ export async function createOnoffFactory(
           if (released) return;
           released = true;
           gpio.unwatchAll();
-          gpio.unexport();
+          if (!keepExport) gpio.unexport();
         },
       };
     },

@@ -9,6 +9,8 @@ import { readCommand } from './read';
 import { actuateCommand } from './actuate';
 import { bufferCommand } from './buffer';
 import { zigbeeCommand } from './zigbee';
+import { gpioCommand } from './gpio';
+import { adcCommand } from './adc';
 import { VERSION } from '../core/version';
 
 /**
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, CommandModule> = {
   actuate: actuateCommand,
   buffer: bufferCommand,
   zigbee: zigbeeCommand,
+  gpio: gpioCommand,
+  adc: adcCommand,
 };
 
 function help(): string {
