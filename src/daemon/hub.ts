@@ -6,8 +6,8 @@ import type { Reading } from '../core/reading';
  * accept() is called synchronously on the event loop for every reading that left
  * a sensor's pipeline, in the order produced. It must not do I/O or await; a sink
  * that needs I/O buffers and does it later (the outbox batches transactions).
- * A sink must not keep the reading object beyond the call unless it copies it:
- * the reading may be reused by the next stage run.
+ * The reading object is created per sample and nobody changes it after the hub
+ * (pipelines mutate it only before), so a sink may keep it without copying.
  */
 export interface Sink {
   accept(r: Reading): void;

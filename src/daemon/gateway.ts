@@ -1,0 +1,203 @@
+/**
+ * The Gateway wires the daemon together. Data flows one way each direction:
+ *
+ *  drivers/ (sim, modbus, gpio, adc, ble, zigbee)   each wrapped in a RunningDriver
+ *      │ ctx.emit(sensor, value, quality, ts)          (restart policy, error counts)
+ *      ▼
+ *  ingest ── SensorTable.raw ──► Pipeline (per sensor: range → spike → scale → ...)
+ *      │ cleaned Reading (or dropped)
+ *      ▼
+ *  Hub (synchronous fan-out, no I/O) ──► SensorTable (latest, staleness, CLI)
+ *      │                              ──► rules engine ──► arbiter ──► RunningDriver.write
+ *      ▼                                                     ▲
+ *  Outbox (SQLite WAL, batched) ──► Uplink (MQTT) ── commands ┘ (validated, exactly once)
+ *                                   status/health/data/events, results via the outbox
+ *
+ * Control socket and sd_notify sit beside this: they only read the GatewayView.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Clock, TimerHandle } from '../core/clock';
+import { errorMessage, type Logger } from '../core/logger';
+import type { Quality, Reading, ReadingValue } from '../core/reading';
+import { ReadingFlag } from '../core/reading';
+import type { LoadedConfig } from '../config/load';
+import { driverKind } from '../../drivers';
+import type { Driver, DriverContext } from '../../drivers/driver';
+import { buildPipelines, type Pipeline, type TraceStep } from '../pipeline/pipeline';
+import { Outbox } from '../outbox/outbox';
+import { Hub } from './hub';
+import { SensorTable } from './sensor-table';
+import { RunningDriver } from './running-driver';
+import { ClockSyncProbe } from './clock-sync';
+import { ErrorLog } from './error-log';
+
+export interface GatewayOptions {
+  loaded: LoadedConfig;
+  stateDir: string;
+  rulesDir?: string;
+  clock: Clock;
+  log: Logger;
+  /**
+   * Replace the factory of a configured driver (by driver id). This is the test
+   * seam for radios and pins: a fake BLE radio or GPIO chip is injected here and
+   * everything above the driver's port runs for real.
+   */
+  driverFactories?: Record<string, (ctx: DriverContext) => Driver | Promise<Driver>>;
+  /** Root for /run/systemd/timesync (tests). */
+  systemRoot?: string;
+}
+
+const FLUSH_TICK_MS = 250;
+
+export class Gateway {
+  readonly startedAt: number;
+  readonly table: SensorTable;
+  readonly hub: Hub;
+  readonly outbox: Outbox;
+  readonly drivers: RunningDriver[];
+  readonly errors: ErrorLog;
+  private readonly pipelines: Map<string, Pipeline>;
+  private readonly publishes: Set<string>;
+  private readonly sync: ClockSyncProbe;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private flushTimer?: TimerHandle;
+  private traceWaiters = new Map<string, ((steps: TraceStep[], out: Reading | null, raw: Reading) => void)[]>();
+  private unknownSensorSamples = 0;
+
+  constructor(private readonly opts: GatewayOptions) {
+    const { loaded, clock, log } = opts;
+    this.clock = clock;
+    this.log = log;
+    this.startedAt = clock.now();
+    this.errors = new ErrorLog(clock, 20);
+    this.table = new SensorTable(loaded.sensors);
+    this.hub = new Hub((err) => this.errors.add('hub', errorMessage(err)));
+    this.pipelines = buildPipelines(loaded.sensors, { clock, latest: (id) => this.table.latest(id) });
+    this.publishes = new Set(loaded.sensors.filter((s) => s.publish).map((s) => s.id));
+    this.sync = new ClockSyncProbe(loaded.config.gateway.clockSync, clock, opts.systemRoot);
+    fs.mkdirSync(opts.stateDir, { recursive: true });
+    this.outbox = new Outbox({
+      path: path.join(opts.stateDir, 'outbox.db'),
+      config: loaded.config.outbox,
+      clock,
+      log: log.child({ component: 'outbox' }),
+    });
+    this.hub.subscribe(this.table);
+    this.hub.subscribe({ accept: (r) => (this.publishes.has(r.sensor) ? this.outbox.add(r) : undefined) });
+    this.drivers = loaded.config.drivers.map((d) => this.runningDriver(d));
+  }
+
+  /** Start drivers and timers. Resolves once every driver made its first start attempt. */
+  async start(): Promise<void> {
+    this.flushTimer = this.clock.setInterval(() => this.flushWindows(), FLUSH_TICK_MS);
+    for (const d of this.drivers) d.start();
+  }
+
+  async stop(): Promise<void> {
+    this.clock.clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await Promise.all(this.drivers.map((d) => d.stop()));
+    this.flushWindows();
+    this.outbox.flush();
+  }
+
+  /** Close the outbox last, after the uplink has stopped using it. */
+  close(): void {
+    this.outbox.close();
+  }
+
+  /** A raw sample from a driver: into its pipeline, then to every sink. Synchronous. */
+  ingest(sensor: string, value: ReadingValue, quality: Quality = 'good', ts = this.clock.now()): void {
+    const state = this.table.raw(sensor, value, ts, quality);
+    const pipeline = this.pipelines.get(sensor);
+    if (!state || !pipeline) {
+      this.unknownSensorSamples++;
+      return;
+    }
+    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced() ? 0 : ReadingFlag.CLOCK_UNSYNCED };
+    const waiters = this.traceWaiters.get(sensor);
+    let out: Reading | null;
+    if (waiters) {
+      this.traceWaiters.delete(sensor);
+      const raw = { ...r };
+      const steps: TraceStep[] = [];
+      out = pipeline.traced(r, steps);
+      for (const w of waiters) w(steps, out, raw);
+    } else out = pipeline.process(r);
+    if (out) this.hub.publish(out);
+    else this.table.noteDropped(sensor);
+  }
+
+  /** Resolve with the pipeline trace of the next raw sample of `sensor`. */
+  nextTrace(sensor: string, timeoutMs: number): Promise<{ steps: TraceStep[]; out: Reading | null; raw: Reading }> {
+    if (!this.pipelines.has(sensor)) return Promise.reject(new Error(`unknown sensor "${sensor}"`));
+    return new Promise((resolve, reject) => {
+      const list = this.traceWaiters.get(sensor) ?? [];
+      const waiter = (steps: TraceStep[], out: Reading | null, raw: Reading) => {
+        this.clock.clearTimeout(timer);
+        resolve({ steps, out, raw });
+      };
+      const timer = this.clock.setTimeout(() => {
+        const rest = (this.traceWaiters.get(sensor) ?? []).filter((w) => w !== waiter);
+        if (rest.length) this.traceWaiters.set(sensor, rest);
+        else this.traceWaiters.delete(sensor);
+        reject(new Error(`no sample from "${sensor}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      list.push(waiter);
+      this.traceWaiters.set(sensor, list);
+    });
+  }
+
+  driver(id: string): RunningDriver | undefined {
+    return this.drivers.find((d) => d.id === id);
+  }
+
+  get unknownSamples(): number {
+    return this.unknownSensorSamples;
+  }
+
+  private flushWindows(): void {
+    const now = this.clock.now();
+    for (const p of this.pipelines.values()) {
+      if (!p.flushable) continue;
+      for (const r of p.flush(now)) this.hub.publish(r);
+    }
+  }
+
+  private runningDriver(d: { kind: string; id: string }): RunningDriver {
+    const kind = driverKind(d.kind);
+    const override = this.opts.driverFactories?.[d.id];
+    const stateDir = path.join(this.opts.stateDir, 'drivers', d.id);
+    const rd: RunningDriver = new RunningDriver({
+      id: d.id,
+      kind: d.kind,
+      clock: this.clock,
+      log: this.log.child({ component: 'driver' }),
+      restart: this.opts.loaded.config.gateway.driverRestart
+        ? { initialMs: this.opts.loaded.config.gateway.driverRestart.initial, maxMs: this.opts.loaded.config.gateway.driverRestart.max }
+        : { initialMs: 1000, maxMs: 60_000 },
+      create: async (ctx) => {
+        fs.mkdirSync(stateDir, { recursive: true });
+        return override ? override(ctx) : kind.create(d, ctx);
+      },
+      context: {
+        id: d.id,
+        clock: this.clock,
+        stateDir,
+        emit: (sensor, value, quality, ts) => {
+          try {
+            this.ingest(sensor, value, quality, ts);
+          } catch (err) {
+            // A faulty stage must not take the driver down with it.
+            this.table.noteError(sensor, errorMessage(err));
+            rd.recordError(err);
+          }
+        },
+      },
+      onError: (message) => this.errors.add(`driver:${d.id}`, message),
+    });
+    return rd;
+  }
+}
