@@ -4,6 +4,7 @@ import { simDriver } from './sim';
 import { bleDriver } from './ble';
 import { gpioDriver } from './gpio';
 import { adcDriver } from './adc';
+import { modbusDriver } from './modbus';
 
 /**
  * The driver registry: `kind` → driver kind. Written out, no directory scanning.
@@ -12,7 +13,7 @@ import { adcDriver } from './adc';
  */
 // Driver kinds have heterogeneous config types; the registry erases them to the base
 // DriverKind, and each factory receives the config its own schema parsed.
-export const DRIVER_KINDS: readonly DriverKind[] = [simDriver as unknown as DriverKind, bleDriver as unknown as DriverKind, gpioDriver as unknown as DriverKind, adcDriver as unknown as DriverKind];
+export const DRIVER_KINDS: readonly DriverKind[] = [simDriver as unknown as DriverKind, bleDriver as unknown as DriverKind, gpioDriver as unknown as DriverKind, adcDriver as unknown as DriverKind, modbusDriver as unknown as DriverKind];
 
 const byKind = new Map(DRIVER_KINDS.map((d) => [d.kind, d]));
 
