@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import { VirtualClock } from '../../src/core/clock';
+import { memoryLogger, silentLogger } from '../../src/core/logger';
+import { createNotifier, type NotifyTransportKind } from '../../src/daemon/sd-notify';
+import { tempDir, waitFor } from '../control/helpers';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+const RECEIVER = `
+import socket, sys
+addr = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('\\0' + addr[1:] if addr.startswith('@') else addr)
+print('bound', flush=True)
+while True:
+    print(s.recv(4096).decode().replace('\\n', '|'), flush=True)
+`;
+
+function collectLines(child: ChildProcess): string[] {
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  return lines;
+}
+
+/** A datagram socket bound by python, standing in for systemd's notify socket. */
+async function notifySocket(t: TestContext, address?: string) {
+  const addr = address ?? path.join(tempDir(t, 'fg-notify-'), 'notify.sock');
+  const py = spawn('python3', ['-c', RECEIVER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => py.kill('SIGKILL'));
+  const lines = collectLines(py);
+  await waitFor(() => lines.includes('bound'), 'receiver bound');
+  /** Messages received, without the receiver's own "bound" line and systemd-notify's BARRIER=1. */
+  const messages = () => lines.filter((l) => l !== 'bound' && l !== 'BARRIER=1');
+  return { addr, messages };
+}
+
+test('no NOTIFY_SOCKET: a no-op notifier', () => {
+  const clock = new VirtualClock();
+  const n = createNotifier({ env: {}, clock, log: silentLogger });
+  assert.equal(n.enabled, false);
+  n.ready();
+  n.startWatchdog();
+  assert.equal(clock.pending(), 0);
+  n.stop();
+});
+
+for (const transport of ['unix-dgram', 'systemd-notify'] as NotifyTransportKind[]) {
+  test(`${transport}: READY, STATUS, WATCHDOG every WATCHDOG_USEC/2, STOPPING; stop() clears the timer`, async (t) => {
+    const { addr, messages } = await notifySocket(t);
+    const clock = new VirtualClock();
+    const env = { NOTIFY_SOCKET: addr, WATCHDOG_USEC: '30000000', WATCHDOG_PID: '4242' };
+    const n = createNotifier({ env, clock, log: silentLogger, pid: 4242, transport });
+    assert.equal(n.transport, transport);
+    assert.equal(n.watchdogIntervalMs, 15_000);
+    n.ready('2 drivers,\nuplink online');
+    await waitFor(() => messages().length === 1, 'READY');
+    n.startWatchdog();
+    await waitFor(() => messages().length === 2, 'first WATCHDOG');
+    clock.advance(15_000);
+    await waitFor(() => messages().length === 3, 'second WATCHDOG');
+    clock.advance(14_999);
+    n.status('draining outbox');
+    await waitFor(() => messages().length === 4, 'STATUS');
+    n.stopping();
+    await waitFor(() => messages().length === 5, 'STOPPING');
+    n.stop();
+    assert.equal(clock.pending(), 0);
+    assert.deepEqual(messages(), [
+      'READY=1|STATUS=2 drivers, uplink online',
+      'WATCHDOG=1',
+      'WATCHDOG=1',
+      'STATUS=draining outbox',
+      'STOPPING=1',
+    ]);
+  });
+}
+
+test('an abstract "@name" NOTIFY_SOCKET goes through systemd-notify', async (t) => {
+  const { addr, messages } = await notifySocket(t, `@fg-notify-test-${process.pid}`);
+  const n = createNotifier({ env: { NOTIFY_SOCKET: addr }, clock: new VirtualClock(), log: silentLogger });
+  assert.equal(n.transport, 'systemd-notify');
+  n.ready();
+  await waitFor(() => messages().length === 1, 'READY');
+  assert.deepEqual(messages(), ['READY=1']);
+  n.stop();
+});
+
+test('WATCHDOG_PID naming another process disables the watchdog', () => {
+  const clock = new VirtualClock();
+  const env = { NOTIFY_SOCKET: '/nonexistent/notify', WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' };
+  const n = createNotifier({ env, clock, log: silentLogger, pid: 4242, transport: 'unix-dgram' });
+  assert.equal(n.watchdogIntervalMs, undefined);
+  n.startWatchdog();
+  assert.equal(clock.pending(), 0);
+  n.stop();
+});
+
+test('a send failure is logged once, not per ping', async () => {
+  const clock = new VirtualClock();
+  const log = memoryLogger();
+  const env = { NOTIFY_SOCKET: '/nonexistent/notify', WATCHDOG_USEC: '2000000' };
+  const n = createNotifier({ env, clock, log, transport: 'unix-dgram' });
+  n.startWatchdog();
+  await clock.advanceAsync(5000);
+  n.stop();
+  assert.equal(log.lines.filter((l) => l.msg === 'sd_notify failed').length, 1);
+});
+
+test('a real process: READY=1 after start, periodic WATCHDOG=1, and none once the event loop is blocked', async (t) => {
+  const { addr, messages } = await notifySocket(t);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/systemd/notify-child.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, NOTIFY_SOCKET: addr, WATCHDOG_USEC: '200000' }, // ping every 100 ms
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const out = collectLines(child);
+  await waitFor(() => out.includes('started unix-dgram'), 'child started', 20_000);
+  await waitFor(() => messages().filter((m) => m === 'WATCHDOG=1').length >= 5, 'five watchdog pings', 10_000);
+  assert.equal(messages()[0], 'READY=1|STATUS=child started');
+
+  child.stdin?.write('hang\n');
+  await waitFor(() => out.includes('hanging'), 'child blocks its event loop');
+  const before = messages().length;
+  // Absence over time can only be observed by waiting: 10 ping intervals.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(messages().length, before, 'no WATCHDOG=1 while the event loop is blocked');
+  assert.equal(child.exitCode, null, 'the child is still alive, only hung');
+});
