@@ -94,7 +94,7 @@ test('duration literals are milliseconds', () => {
 });
 
 test('parse errors carry the column offset', () => {
-  assert.deepEqual(errorAt('a > '), { offset: 4, message: 'unexpected end of expression; expected a value' });
+  assert.deepEqual(errorAt('a > '), { offset: 3, message: 'unexpected end of expression; expected a value' });
   assert.equal(errorAt('a = 3').offset, 2);
   assert.match(errorAt('a = 3').message, /use ==/);
   assert.equal(errorAt('(a > 1').offset, 6);

@@ -84,6 +84,7 @@ export function tokenize(src: string): Token[] {
     out.push({ kind: 'op', text: op, num: 0, offset: start });
     i += op.length;
   }
-  out.push({ kind: 'end', text: '', num: 0, offset: src.length });
+  // The end points just after the last non-blank character (not at trailing newlines of a block scalar).
+  out.push({ kind: 'end', text: '', num: 0, offset: src.trimEnd().length });
   return out;
 }
