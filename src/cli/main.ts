@@ -11,6 +11,7 @@ import { bufferCommand } from './buffer';
 import { zigbeeCommand } from './zigbee';
 import { gpioCommand } from './gpio';
 import { adcCommand } from './adc';
+import { modbusCommand } from './modbus';
 import { VERSION } from '../core/version';
 
 /**
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, CommandModule> = {
   zigbee: zigbeeCommand,
   gpio: gpioCommand,
   adc: adcCommand,
+  modbus: modbusCommand,
 };
 
 function help(): string {
