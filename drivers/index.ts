@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DriverKind } from './driver';
 import { simDriver } from './sim';
 import { bleDriver } from './ble';
+import { zigbeeDriver } from './zigbee';
 import { gpioDriver } from './gpio';
 import { adcDriver } from './adc';
 import { modbusDriver } from './modbus';
@@ -13,7 +14,7 @@ import { modbusDriver } from './modbus';
  */
 // Driver kinds have heterogeneous config types; the registry erases them to the base
 // DriverKind, and each factory receives the config its own schema parsed.
-export const DRIVER_KINDS: readonly DriverKind[] = [simDriver as unknown as DriverKind, bleDriver as unknown as DriverKind, gpioDriver as unknown as DriverKind, adcDriver as unknown as DriverKind, modbusDriver as unknown as DriverKind];
+export const DRIVER_KINDS: readonly DriverKind[] = [simDriver as unknown as DriverKind, bleDriver as unknown as DriverKind, zigbeeDriver as unknown as DriverKind, gpioDriver as unknown as DriverKind, adcDriver as unknown as DriverKind, modbusDriver as unknown as DriverKind];
 
 const byKind = new Map(DRIVER_KINDS.map((d) => [d.kind, d]));
 

@@ -1,0 +1,157 @@
+import * as path from 'node:path';
+import { DriverUnavailableError } from '../driver';
+import { errorMessage, type Logger } from '../../src/core/logger';
+import type { ReportingItem, ZigbeeController, ZigbeeDeviceInfo, ZigbeeEvent } from './controller';
+
+type Herdsman = typeof import('zigbee-herdsman');
+type Controller = import('zigbee-herdsman').Controller;
+type Device = ReturnType<Controller['getDevices']>[number];
+type Endpoint = Device['endpoints'][number];
+
+export interface HerdsmanOptions {
+  adapter: { type: 'zstack' | 'ember' | 'deconz' | 'zigate'; path: string; baudRate?: number; rtscts?: boolean };
+  channel: number;
+  panId: number;
+  /** 16 bytes. Passed to herdsman only; never logged. */
+  networkKey: number[];
+  /** Directory for database.db, its backup and the coordinator backup. */
+  stateDir: string;
+  log: Logger;
+}
+
+/** Load zigbee-herdsman lazily: only a configured Zigbee driver pays for it. */
+export function loadHerdsman(): Herdsman {
+  try {
+    // Lazy, synchronous require so the heavy stack loads only when a zigbee driver starts.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('zigbee-herdsman') as Herdsman;
+  } catch (err) {
+    throw new DriverUnavailableError(`zigbee-herdsman cannot be loaded: ${errorMessage(err)}`, 'reinstall with `npm ci` (zigbee-herdsman is an optional dependency built for this Node version)');
+  }
+}
+
+/** Turn an adapter start failure into a message an engineer on site can act on. */
+export function describeStartError(err: unknown, port: string): Error {
+  const msg = errorMessage(err);
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || /no such file or directory/i.test(msg)) return new Error(`no Zigbee adapter at ${port} (unplugged, or wrong path; prefer /dev/serial/by-id/...): ${msg}`);
+  if (/cannot lock port/i.test(msg)) return new Error(`${port} is in use by another process (Cannot lock port); stop zigbee2mqtt/ModemManager or whatever holds it: ${msg}`);
+  if (code === 'EACCES' || /permission denied/i.test(msg)) return new Error(`no permission to open ${port}: add the daemon's user to group dialout: ${msg}`);
+  return new Error(`Zigbee adapter at ${port} failed to start: ${msg}`);
+}
+
+const INTERVIEW: Record<string, ZigbeeDeviceInfo['interview']> = { PENDING: 'pending', IN_PROGRESS: 'in-progress', SUCCESSFUL: 'successful', FAILED: 'failed' };
+
+/**
+ * ZigbeeController on zigbee-herdsman 10. Each start() builds a fresh herdsman
+ * Controller (a disconnected one is not reusable); its database and backups
+ * live in the driver's state dir.
+ */
+export class HerdsmanController implements ZigbeeController {
+  private controller?: Controller;
+  private readonly listeners = new Set<(e: ZigbeeEvent) => void>();
+
+  constructor(private readonly opts: HerdsmanOptions) {}
+
+  async start(): Promise<void> {
+    const zh = loadHerdsman();
+    const log = this.opts.log;
+    // herdsman has one process-wide logger; route it into ours (debug chatter at debug).
+    zh.setLogger({
+      debug: (m, ns) => log.isEnabled('debug') && log.debug(typeof m === 'function' ? m() : m, { ns }),
+      info: (m, ns) => log.debug(typeof m === 'function' ? m() : m, { ns }),
+      warning: (m, ns) => log.warn(typeof m === 'function' ? m() : m, { ns }),
+      error: (m, ns) => log.warn(m, { ns }),
+    });
+    const dir = this.opts.stateDir;
+    const c = new zh.Controller({
+      serialPort: { path: this.opts.adapter.path, adapter: this.opts.adapter.type, baudRate: this.opts.adapter.baudRate, rtscts: this.opts.adapter.rtscts },
+      databasePath: path.join(dir, 'database.db'),
+      databaseBackupPath: path.join(dir, 'database.db.backup'),
+      backupPath: path.join(dir, 'coordinator-backup.json'),
+      network: { panID: this.opts.panId, channelList: [this.opts.channel], networkKey: this.opts.networkKey },
+      adapter: { disableLED: false },
+      acceptJoiningDeviceHandler: async () => true,
+    });
+    c.on('message', (m) => {
+      if (m.type !== 'attributeReport' && m.type !== 'readResponse') return;
+      if (typeof m.data !== 'object' || Array.isArray(m.data) || Buffer.isBuffer(m.data)) return;
+      this.fire({ type: 'attributeReport', ieee: m.device.ieeeAddr, endpoint: m.endpoint.ID, cluster: String(m.cluster), attributes: m.data, linkquality: m.linkquality });
+    });
+    c.on('deviceJoined', (e) => this.fire({ type: 'deviceJoined', ieee: e.device.ieeeAddr }));
+    c.on('deviceInterview', (e) => this.fire({ type: 'deviceInterview', ieee: e.device.ieeeAddr, status: e.status }));
+    c.on('deviceLeave', (e) => this.fire({ type: 'deviceLeave', ieee: e.ieeeAddr }));
+    c.on('adapterDisconnected', () => this.fire({ type: 'adapterDisconnected' }));
+    this.controller = c;
+    try {
+      await c.start();
+    } catch (err) {
+      c.removeAllListeners();
+      this.controller = undefined;
+      throw describeStartError(err, this.opts.adapter.path);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const c = this.controller;
+    this.controller = undefined;
+    if (!c) return;
+    c.removeAllListeners();
+    await c.stop();
+  }
+
+  async permitJoin(seconds: number): Promise<void> {
+    await this.running().permitJoin(seconds);
+  }
+
+  devices(): ZigbeeDeviceInfo[] {
+    const c = this.controller;
+    if (!c) return [];
+    return [...c.getDevicesIterator((d) => d.type !== 'Coordinator')].map((d) => ({
+      ieee: d.ieeeAddr,
+      networkAddress: d.networkAddress,
+      type: d.type,
+      model: d.modelID,
+      vendor: d.manufacturerName,
+      interview: INTERVIEW[d.interviewState] ?? 'pending',
+      lastSeen: d.lastSeen,
+      endpoints: d.endpoints.map((e) => e.ID),
+    }));
+  }
+
+  async read(ieee: string, endpoint: number | undefined, cluster: string, attributes: string[]): Promise<Record<string, unknown>> {
+    // Attribute names come from config/CLI as strings; herdsman's typings want per-cluster keys.
+    return (await this.endpoint(ieee, endpoint, cluster).read(cluster, attributes as never)) as Record<string, unknown>;
+  }
+
+  async command(ieee: string, endpoint: number | undefined, cluster: string, command: string, payload: Record<string, unknown>): Promise<void> {
+    // herdsman types payloads per cluster/command; names arrive as strings from config.
+    await this.endpoint(ieee, endpoint, cluster).command(cluster, command, payload as never);
+  }
+
+  async configureReporting(ieee: string, endpoint: number | undefined, cluster: string, items: ReportingItem[]): Promise<void> {
+    await this.endpoint(ieee, endpoint, cluster).configureReporting(cluster, items as never);
+  }
+
+  onEvent(listener: (e: ZigbeeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private fire(e: ZigbeeEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private running(): Controller {
+    if (!this.controller) throw new Error('Zigbee coordinator is not running');
+    return this.controller;
+  }
+
+  private endpoint(ieee: string, id: number | undefined, cluster: string): Endpoint {
+    const d = this.running().getDeviceByIeeeAddr(ieee);
+    if (!d) throw new Error(`no Zigbee device ${ieee} in the network`);
+    const ep = id !== undefined ? d.getEndpoint(id) : (d.endpoints.find((e) => e.supportsInputCluster(cluster)) ?? d.endpoints[0]);
+    if (!ep) throw new Error(`device ${ieee} has no endpoint ${id ?? `with cluster ${cluster}`}`);
+    return ep;
+  }
+}
