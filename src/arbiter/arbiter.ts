@@ -1,0 +1,302 @@
+import type { ActuatorConfig } from '../config/actuator';
+import { Backoff } from '../core/backoff';
+import type { Clock, TimerHandle } from '../core/clock';
+import { errorMessage, type Logger } from '../core/logger';
+import type { PublishEvent } from './event';
+import { isOn, valueProblem, type ActuatorValue } from './validate';
+
+/**
+ * The only owner of actuator state. Rules and commands *hold intents*; the
+ * arbiter picks one per actuator and writes it.
+ *
+ *   intents ──► pick: highest priority, then most recent ──► wanted value
+ *                 (no intent: the actuator's `initial`, else it stays put)
+ *   wanted ──► gate: min on / min off, max writes per minute, retry backoff
+ *          ──► write (one at a time per actuator) ──► current value
+ *
+ * Priorities: failsafe > safety > command > rule. A change that a gate does not
+ * allow yet is deferred (a clock timer), never dropped; only the latest wanted
+ * value is written. Failsafe and shutdown writes ignore min on/off.
+ */
+export type Priority = 'rule' | 'command' | 'safety' | 'failsafe';
+const RANK: Record<Priority, number> = { rule: 1, command: 2, safety: 3, failsafe: 4 };
+const MINUTE = 60_000;
+
+/** Who holds an intent. `key` identifies the hold (one per key and actuator); `label` is shown in status. */
+export interface Owner {
+  key: string;
+  label: string;
+  priority: Priority;
+}
+
+export interface HoldResult {
+  ok: boolean;
+  error?: string;
+  /** The value the actuator will take (possibly after a min on/off deferral). */
+  applied?: ActuatorValue;
+}
+
+export interface ActuatorStatus {
+  id: string;
+  /** Last value written successfully (undefined before the first write). */
+  value?: ActuatorValue;
+  /** Value the arbiter wants (differs from value while deferred or failing). */
+  wanted?: ActuatorValue;
+  owner?: string;
+  priority?: Priority;
+  lastWrite?: number;
+  writes: number;
+  errors: number;
+  lastError?: string;
+  failing: boolean;
+}
+
+export interface ArbiterOptions {
+  actuators: readonly ActuatorConfig[];
+  write: (actuatorId: string, target: unknown, value: ActuatorValue) => Promise<void>;
+  clock: Clock;
+  log: Logger;
+  publishEvent: PublishEvent;
+  /** Retry backoff of failed writes (defaults 500 ms .. 30 s, full jitter). */
+  retry?: { initialMs: number; maxMs: number; random?: () => number };
+}
+
+interface Held {
+  owner: Owner;
+  value: ActuatorValue;
+  seq: number;
+}
+
+interface ActuatorState {
+  cfg: ActuatorConfig;
+  intents: Map<string, Held>;
+  wanted?: ActuatorValue;
+  top?: Held;
+  current?: ActuatorValue;
+  /** When the on/off state last changed (min on / min off). */
+  lastSwitch: number;
+  /** Times of write attempts within the last minute (rate limit). */
+  recentWrites: number[];
+  inflight?: Promise<void>;
+  timer?: TimerHandle;
+  retryAt: number;
+  backoff: Backoff;
+  writes: number;
+  errors: number;
+  lastError?: string;
+  lastWrite?: number;
+  failing: boolean;
+}
+
+export class Arbiter {
+  private readonly states = new Map<string, ActuatorState>();
+  private seq = 0;
+  private running = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ArbiterOptions) {
+    this.log = opts.log.child({ component: 'arbiter' });
+    const retry = opts.retry ?? { initialMs: 500, maxMs: 30_000 };
+    for (const cfg of opts.actuators) {
+      this.states.set(cfg.id, {
+        cfg,
+        intents: new Map(),
+        lastSwitch: -Infinity,
+        recentWrites: [],
+        retryAt: 0,
+        backoff: new Backoff(retry),
+        writes: 0,
+        errors: 0,
+        failing: false,
+      });
+    }
+  }
+
+  /** Write initial values and start acting on intents. */
+  start(): void {
+    this.running = true;
+    for (const s of this.states.values()) this.reconcile(s);
+  }
+
+  config(actuator: string): ActuatorConfig | undefined {
+    return this.states.get(actuator)?.cfg;
+  }
+
+  /**
+   * Why a hold by `owner` would be refused right now (validation, interlock,
+   * rate limit for commands), or undefined if it would be accepted.
+   */
+  check(actuator: string, owner: Owner, value: unknown): string | undefined {
+    const s = this.states.get(actuator);
+    if (!s) return `unknown actuator "${actuator}"`;
+    const bad = valueProblem(s.cfg, value);
+    if (bad) return bad;
+    for (const h of s.intents.values()) {
+      if (RANK[h.owner.priority] > RANK[owner.priority] && h.owner.priority !== 'rule' && h.value !== value) {
+        return `blocked by ${h.owner.priority === 'failsafe' ? 'failsafe' : 'safety rule'} ${h.owner.label}`;
+      }
+    }
+    if (owner.priority === 'command' && value !== s.current && this.recent(s) >= s.cfg.maxWritesPerMinute) {
+      return `rate limit: at most ${s.cfg.maxWritesPerMinute} writes per minute to "${actuator}"`;
+    }
+    return undefined;
+  }
+
+  /** Hold `value` on `actuator` for `owner` until released or replaced. Commands are refused when check() objects. */
+  hold(actuator: string, owner: Owner, value: ActuatorValue): HoldResult {
+    const s = this.states.get(actuator);
+    if (!s) return { ok: false, error: `unknown actuator "${actuator}"` };
+    const problem = owner.priority === 'command' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
+    if (problem) return { ok: false, error: problem };
+    const prev = s.intents.get(owner.key);
+    if (prev && prev.value === value && prev.owner === owner) return { ok: true, applied: s.wanted };
+    s.intents.set(owner.key, { owner, value, seq: ++this.seq });
+    this.reconcile(s);
+    return { ok: true, applied: s.wanted };
+  }
+
+  /** Drop `owner`'s hold on `actuator` (no-op when it holds none). */
+  release(actuator: string, ownerKey: string): void {
+    const s = this.states.get(actuator);
+    if (s && s.intents.delete(ownerKey)) this.reconcile(s);
+  }
+
+  /** Hold the actuator's failsafe value; false when it has none configured. */
+  failsafe(actuator: string, owner: Owner): boolean {
+    const s = this.states.get(actuator);
+    if (!s || s.cfg.failsafe === undefined) return false;
+    this.hold(actuator, owner, s.cfg.failsafe);
+    return true;
+  }
+
+  status(): ActuatorStatus[] {
+    return [...this.states.values()].map((s) => ({
+      id: s.cfg.id,
+      value: s.current,
+      wanted: s.wanted,
+      owner: s.top?.owner.label,
+      priority: s.top?.owner.priority,
+      lastWrite: s.lastWrite,
+      writes: s.writes,
+      errors: s.errors,
+      lastError: s.lastError,
+      failing: s.failing,
+    }));
+  }
+
+  /** Stop acting on intents and apply failsafe values where failsafeOnShutdown. */
+  async shutdown(): Promise<void> {
+    this.stop();
+    await Promise.all(
+      [...this.states.values()].map(async (s) => {
+        await s.inflight;
+        const fs = s.cfg.failsafe;
+        if (!s.cfg.failsafeOnShutdown || fs === undefined || (s.current === fs && !s.failing)) return;
+        try {
+          await this.opts.write(s.cfg.id, s.cfg.target, fs);
+          s.current = fs;
+          s.writes++;
+          s.lastWrite = this.opts.clock.now();
+        } catch (err) {
+          s.errors++;
+          s.lastError = errorMessage(err);
+          this.log.error('failsafe write on shutdown failed', { actuator: s.cfg.id, err: s.lastError });
+        }
+      }),
+    );
+  }
+
+  /** Clear every timer (no failsafe writes; see shutdown()). */
+  stop(): void {
+    this.running = false;
+    for (const s of this.states.values()) {
+      this.opts.clock.clearTimeout(s.timer);
+      s.timer = undefined;
+    }
+  }
+
+  private recent(s: ActuatorState): number {
+    const cutoff = this.opts.clock.now() - MINUTE;
+    while (s.recentWrites.length > 0 && s.recentWrites[0] <= cutoff) s.recentWrites.shift();
+    return s.recentWrites.length;
+  }
+
+  private reconcile(s: ActuatorState): void {
+    let top: Held | undefined;
+    for (const h of s.intents.values()) {
+      if (!top || RANK[h.owner.priority] > RANK[top.owner.priority] || (h.owner.priority === top.owner.priority && h.seq > top.seq)) top = h;
+    }
+    s.top = top;
+    s.wanted = top ? top.value : (s.cfg.initial ?? s.wanted);
+    this.pump(s);
+  }
+
+  /** Write the wanted value now, or set a timer for when the gates allow it. */
+  private pump(s: ActuatorState): void {
+    if (!this.running || s.inflight) return;
+    this.opts.clock.clearTimeout(s.timer);
+    s.timer = undefined;
+    const wanted = s.wanted;
+    if (wanted === undefined || (wanted === s.current && !s.failing)) return;
+    const now = this.opts.clock.now();
+    let at = s.retryAt;
+    const urgent = s.top?.owner.priority === 'failsafe';
+    if (!urgent && s.current !== undefined && isOn(s.current) !== isOn(wanted)) {
+      at = Math.max(at, s.lastSwitch + (isOn(s.current) ? s.cfg.minOn : s.cfg.minOff));
+    }
+    if (this.recent(s) >= s.cfg.maxWritesPerMinute) at = Math.max(at, s.recentWrites[0] + MINUTE);
+    if (at > now) {
+      s.timer = this.opts.clock.setTimeout(() => {
+        s.timer = undefined;
+        this.pump(s);
+      }, at - now);
+      return;
+    }
+    this.write(s, wanted, now);
+  }
+
+  private write(s: ActuatorState, value: ActuatorValue, now: number): void {
+    s.recentWrites.push(now);
+    const id = s.cfg.id;
+    s.inflight = this.opts.write(id, s.cfg.target, value).then(
+      () => {
+        const t = this.opts.clock.now();
+        if (s.current === undefined || isOn(s.current) !== isOn(value)) s.lastSwitch = t;
+        s.current = value;
+        s.writes++;
+        s.lastWrite = t;
+        s.retryAt = 0;
+        s.backoff.reset();
+        if (s.failing) {
+          s.failing = false;
+          this.log.info('actuator write recovered', { actuator: id, value });
+          this.opts.publishEvent({ ts: t, type: 'actuator.recovered', severity: 'info', source: id, message: `actuator "${id}" writes work again` });
+        }
+      },
+      (err: unknown) => {
+        const t = this.opts.clock.now();
+        s.errors++;
+        const msg = errorMessage(err);
+        const delay = s.backoff.next();
+        s.retryAt = t + delay;
+        if (!s.failing || msg !== s.lastError) {
+          this.log.error('actuator write failed; retrying with backoff', { actuator: id, value, err: msg, retryInMs: delay });
+          this.opts.publishEvent({
+            ts: t,
+            type: 'actuator.error',
+            severity: 'alarm',
+            source: id,
+            message: `writing ${String(value)} to actuator "${id}" failed: ${msg}`,
+            details: { value, errors: s.errors },
+          });
+        }
+        s.failing = true;
+        s.lastError = msg;
+      },
+    );
+    void s.inflight.then(() => {
+      s.inflight = undefined;
+      this.pump(s);
+    });
+  }
+}
