@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Arbiter } from '../../src/arbiter/arbiter';
+import { CommandLog } from '../../src/commands/command-log';
+import { CommandHandler, type CommandResult } from '../../src/commands/commands';
+import { VirtualClock } from '../../src/core/clock';
+import { silentLogger } from '../../src/core/logger';
+import { actuator } from '../rules/helpers';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function setup(commandLog?: CommandLog) {
+  const clock = new VirtualClock(T0);
+  const writes: string[] = [];
+  const published: { actuator: string; result: CommandResult; topic?: string }[] = [];
+  const arbiter = new Arbiter({
+    actuators: [
+      actuator({ id: 'furnace', initial: true, cloud: true }),
+      actuator({ id: 'valve', type: 'number', min: 0, max: 100, cloud: true, initial: 0 }),
+      actuator({ id: 'door.lock', initial: true, cloud: false }),
+    ],
+    clock,
+    log: silentLogger,
+    publishEvent: () => {},
+    write: async (id, _t, value) => {
+      writes.push(`${id}=${String(value)}`);
+    },
+  });
+  const handler = new CommandHandler({
+    arbiter,
+    clock,
+    log: silentLogger,
+    commandLog,
+    publishResult: (a, result, meta) => published.push({ actuator: a, result, topic: meta.responseTopic }),
+  });
+  arbiter.start();
+  return { clock, writes, published, arbiter, handler };
+}
+
+const cmd = (o: unknown) => Buffer.from(JSON.stringify(o));
+
+test('a valid command is applied and answered; MQTT 5 response topic is passed through', async () => {
+  const { clock, writes, published, handler } = setup();
+  await clock.advanceAsync(0);
+  const r = handler.handleCommand('valve', cmd({ id: 'c1', value: 42 }), { responseTopic: 'reply/here' }, 'cloud');
+  assert.deepEqual(r, { id: 'c1', ok: true, applied: 42, ts: T0 });
+  await clock.advanceAsync(0);
+  assert.deepEqual(writes, ['furnace=true', 'valve=0', 'door.lock=true', 'valve=42']);
+  assert.deepEqual(published, [{ actuator: 'valve', result: r, topic: 'reply/here' }]);
+});
+
+test('each kind of bad command is rejected with a clear error', async () => {
+  const { clock, arbiter, handler } = setup();
+  arbiter.hold('furnace', { key: 'rule:overtemp', label: 'furnace-overtemp', priority: 'safety' }, false);
+  const err = (a: string, payload: string | Buffer) => handler.handleCommand(a, payload, {}, 'cloud').error;
+  assert.match(err('furnace', '{"id": "x", "value": tr') ?? '', /^malformed JSON/);
+  assert.equal(err('furnace', '[1,2]'), 'payload must be a JSON object {"id", "value"}');
+  assert.equal(err('furnace', '{"value": true}'), 'missing id');
+  assert.equal(err('nope', '{"id": "a1", "value": true}'), 'unknown actuator "nope"');
+  assert.equal(err('door.lock', '{"id": "a2", "value": false}'), 'actuator "door.lock" is not cloud-controllable (cloud: false)');
+  assert.equal(err('valve', '{"id": "a3", "value": "50"}'), 'actuator "valve" takes a number, not "50"');
+  assert.equal(err('valve', '{"id": "a4", "value": 101}'), 'value 101 is above the maximum 100 of actuator "valve"');
+  assert.equal(err('valve', `{"id": "a5", "value": 1, "expiresAt": ${T0 - 1}}`), 'expired (expiresAt 2025-12-31T23:59:59.999Z is 1 ms in the past)');
+  assert.equal(err('furnace', '{"id": "a6", "value": true}'), 'blocked by safety rule furnace-overtemp');
+  assert.equal(err('valve', '{"id": "a7", "value": 1, "force": true}'), 'unknown field(s) "force"; expected id, value, expiresAt');
+  assert.equal(err('valve', '{"id": "a8"}'), 'missing value');
+  assert.equal(err('valve', Buffer.alloc(17_000, 32)), 'payload too large (17000 bytes; limit 16384)');
+  // a local command may drive a non-cloud actuator
+  assert.equal(handler.actuate('door.lock', false).ok, true);
+  await clock.advanceAsync(0);
+});
+
+test('rate limit rejects commands beyond maxWritesPerMinute', async () => {
+  const clock = new VirtualClock(T0);
+  const arbiter = new Arbiter({
+    actuators: [actuator({ id: 'fan', cloud: true, maxWritesPerMinute: 2 })],
+    clock,
+    log: silentLogger,
+    publishEvent: () => {},
+    write: async () => {},
+  });
+  const handler = new CommandHandler({ arbiter, clock, log: silentLogger, publishResult: () => {} });
+  arbiter.start();
+  const send = (id: string, value: boolean) => handler.handleCommand('fan', cmd({ id, value }), {}, 'cloud');
+  assert.equal(send('1', true).ok, true);
+  await clock.advanceAsync(0);
+  assert.equal(send('2', false).ok, true);
+  await clock.advanceAsync(0);
+  assert.equal(send('3', true).error, 'rate limit: at most 2 writes per minute to "fan"');
+});
+
+test('a duplicated command id is executed exactly once and answered with the same result', async () => {
+  const { clock, writes, published, handler } = setup();
+  await clock.advanceAsync(0);
+  const first = handler.handleCommand('valve', cmd({ id: 'dup', value: 10 }), {}, 'cloud');
+  await clock.advanceAsync(1000);
+  handler.handleCommand('valve', cmd({ id: 'other', value: 20 }), {}, 'cloud');
+  await clock.advanceAsync(1000);
+  const again = handler.handleCommand('valve', cmd({ id: 'dup', value: 10 }), {}, 'cloud');
+  const third = handler.handleCommand('valve', cmd({ id: 'dup', value: 99 }), {}, 'cloud');
+  await clock.advanceAsync(0);
+  assert.deepEqual(again, first);
+  assert.deepEqual(third, first);
+  assert.deepEqual(writes.filter((w) => w.startsWith('valve')), ['valve=0', 'valve=10', 'valve=20']);
+  assert.equal(published.length, 4);
+  assert.equal(handler.counts.duplicates, 2);
+});
+
+test('remembered ids survive a restart through the command log file', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cmd-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'commands.json');
+  const a = setup(new CommandLog({ file, log: silentLogger }));
+  const first = a.handler.handleCommand('valve', cmd({ id: 'persist', value: 5 }), {}, 'cloud');
+  await a.clock.advanceAsync(0);
+  const b = setup(new CommandLog({ file, log: silentLogger }));
+  await b.clock.advanceAsync(0);
+  assert.deepEqual(b.handler.handleCommand('valve', cmd({ id: 'persist', value: 5 }), {}, 'cloud'), first);
+  await b.clock.advanceAsync(0);
+  assert.deepEqual(b.writes, ['furnace=true', 'valve=0', 'door.lock=true']);
+});
+
+test('the command log is a bounded LRU', () => {
+  const log = new CommandLog({ capacity: 2, log: silentLogger });
+  for (const id of ['a', 'b', 'c']) log.remember('x', { id, ok: true, ts: 0 });
+  assert.equal(log.size, 2);
+  assert.equal(log.get('x', 'a'), undefined);
+  assert.equal(log.get('x', 'c')?.id, 'c');
+});
+
+/** mulberry32: a small seeded PRNG so the fuzz run is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('fuzz: 10 000 random and malformed payloads yield only error results and change no actuator', async () => {
+  const { clock, writes, arbiter, handler } = setup();
+  arbiter.hold('furnace', { key: 'rule:overtemp', label: 'overtemp', priority: 'safety' }, false);
+  await clock.advanceAsync(0);
+  const before = JSON.stringify(arbiter.status());
+  const writesBefore = writes.length;
+  const rnd = prng(20260101);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const junkValues: unknown[] = [null, 'on', '1', [], {}, [true], { value: 1 }, -1, 101, 1e308, 0.5, 'NaN', true, false, 50];
+  const randomString = (n: number) => Array.from({ length: n }, () => String.fromCharCode(Math.floor(rnd() * 0x3000))).join('');
+  const cases: (() => [string, Buffer])[] = [
+    () => ['valve', Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)))], // random bytes
+    () => ['valve', Buffer.from(JSON.stringify({ id: `t${rnd()}`, value: 42 }).slice(0, Math.floor(rnd() * 20)))], // truncated JSON
+    () => ['valve', cmd(pick([1, 'x', null, true, [1, 2], randomString(8)]))], // not an object
+    () => ['valve', cmd({ value: 42, nid: 'x' })], // missing id
+    () => ['valve', cmd({ id: pick([1, '', null, true, {}, 'x'.repeat(200)]), value: 42 })], // bad id
+    () => ['valve', cmd({ id: `v${rnd()}`, value: pick(junkValues.filter((v) => typeof v !== 'number' || v < 0 || v > 100 || v === 1e308)) })], // bad value
+    () => ['furnace', cmd({ id: `f${rnd()}`, value: pick([1, 0, 'true', null, true]) })], // wrong type or interlocked (true)
+    () => ['door.lock', cmd({ id: `d${rnd()}`, value: false })], // not cloud-controllable
+    () => [randomString(6), cmd({ id: `u${rnd()}`, value: true })], // unknown actuator
+    () => ['valve', cmd({ id: `e${rnd()}`, value: 7, expiresAt: T0 - 1 - Math.floor(rnd() * 1e6) })], // expired
+    () => ['valve', cmd({ id: `k${rnd()}`, value: 7, [pick(['__proto__x', 'constructor', 'prio', 'Value'])]: 1 })], // unknown field
+  ];
+  let errors = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const [act, payload] = pick(cases)();
+    const r = handler.handleCommand(act, payload, {}, 'cloud');
+    assert.equal(r.ok, false, `payload ${payload.toString('utf8')} to ${act} was accepted`);
+    assert.equal(typeof r.error, 'string');
+    errors++;
+  }
+  await clock.advanceAsync(0);
+  assert.equal(errors, 10_000);
+  assert.equal(writes.length, writesBefore);
+  assert.equal(JSON.stringify(arbiter.status()), before);
+});
