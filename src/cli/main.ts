@@ -9,6 +9,7 @@ import { readCommand } from './read';
 import { actuateCommand } from './actuate';
 import { bufferCommand } from './buffer';
 import { zigbeeCommand } from './zigbee';
+import { bleCommand } from './ble';
 import { gpioCommand } from './gpio';
 import { adcCommand } from './adc';
 import { modbusCommand } from './modbus';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, CommandModule> = {
   actuate: actuateCommand,
   buffer: bufferCommand,
   zigbee: zigbeeCommand,
+  ble: bleCommand,
   gpio: gpioCommand,
   adc: adcCommand,
   modbus: modbusCommand,
