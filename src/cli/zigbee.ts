@@ -51,7 +51,11 @@ function plan(sub: string | undefined, rest: string[], seconds: string | undefin
     return {
       op: 'permitJoin',
       args: [n],
-      describe: (d) => (n === 0 ? `${d}: joining closed\n` : `${d}: joining permitted for ${n}s\n`),
+      // The driver returns the window it opened (capped at its permitJoinMax).
+      describe: (d, r) => {
+        const opened = typeof r === 'number' ? r : n;
+        return opened === 0 ? `${d}: joining closed\n` : `${d}: joining permitted for ${opened}s\n`;
+      },
     };
   }
   if (sub === 'read') {
