@@ -139,6 +139,7 @@ export class BleDriver implements Driver {
     const now = this.ctx.clock.now();
     return {
       state: this.state,
+      available: this.state === 'scanning',
       scan: {
         restarts: this.scanRestarts,
         advertisements: this.advertisements,

@@ -153,6 +153,8 @@ export class ZigbeeDriver implements Driver {
     const now = this.ctx.clock.now();
     return {
       state: this.state,
+      /** False while the coordinator is not running (the supervisor sees start() succeed even then). */
+      available: this.state === 'running',
       adapter: this.config.adapter.path,
       lastError: this.lastError,
       failures: this.failures,

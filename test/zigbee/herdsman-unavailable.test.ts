@@ -18,8 +18,9 @@ test('real zigbee-herdsman with no adapter at the configured path: start() resol
   t.after(() => driver.stop());
 
   await driver.start();
-  const h = driver.health() as { state: string; lastError: string; failures: number; nextRetryInMs: number };
+  const h = driver.health() as { state: string; available: boolean; lastError: string; failures: number; nextRetryInMs: number };
   assert.equal(h.state, 'backoff');
+  assert.equal(h.available, false);
   assert.match(h.lastError, new RegExp(`no Zigbee adapter at ${port.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   assert.equal(h.failures, 1);
   assert.equal(h.nextRetryInMs, 5000);
