@@ -13,6 +13,7 @@ import { bleCommand } from './ble';
 import { gpioCommand } from './gpio';
 import { adcCommand } from './adc';
 import { modbusCommand } from './modbus';
+import { rulesCommand } from './rules';
 import { VERSION } from '../core/version';
 
 /**
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, CommandModule> = {
   gpio: gpioCommand,
   adc: adcCommand,
   modbus: modbusCommand,
+  rules: rulesCommand,
 };
 
 function help(): string {
