@@ -215,7 +215,8 @@ export class ZigbeeDriver implements Driver {
     this.ctx.log.info('retrying the Zigbee adapter', { inMs: delay, attempt: this.backoff.attempts });
     this.retryTimer = this.ctx.clock.setTimeout(() => {
       this.retryTimer = undefined;
-      this.attempt().catch((e: unknown) => this.ctx.reportError(e));
+      // A retry that finds the stack unloadable keeps retrying (slowly, by backoff) rather than stalling.
+      this.attempt().catch((e: unknown) => void this.failed(e));
     }, delay);
   }
 
