@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'mqtt';
+import { decodeBatch } from '../../src/uplink/batch-format';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
@@ -46,8 +48,6 @@ test('broker stopped for 30 s while a counter produces readings: every value arr
 });
 
 async function recordPersistent(url: string) {
-  const { connect } = await import('mqtt');
-  const { decodeBatch } = await import('../../src/uplink/batch-format');
   const client = connect(url, { clientId: 'outage-recorder', clean: false, reconnectPeriod: 100, protocolVersion: 4 });
   const data: Buffer[] = [];
   client.on('message', (topic, payload) => {
