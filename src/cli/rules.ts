@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { loadConfigFile } from '../config/load';
 import { formatProblem, type Problem } from '../config/yaml-source';
 import { SensorTable } from '../daemon/sensor-table';
 import { dryRun, inferActuators, parseTraceCsv } from '../rules/dry-run';
 import { loadRuleFiles, loadRuleSet, type RuleContext } from '../rules/load';
+import { ruleFileSchema } from '../rules/schema';
 import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
 import { rulesFromDaemon } from './daemon-views';
 
@@ -13,6 +15,8 @@ const usage = `Usage:
       loaded rules of the running daemon: state (idle / pending / active / cooldown), last fired
   fieldgate rules check DIR|FILE [--config FILE]
       validate rule files; prints FILE:LINE:COL: message per error
+  fieldgate rules schema
+      print the JSON Schema of rule files (for yaml-language-server)
   fieldgate rules test FILE --trace CSV [--config FILE]
       dry-run a rule file over a recorded trace (CSV ts,sensor,value[,quality]) in
       virtual time and print when each action would fire; needs no daemon
@@ -33,6 +37,11 @@ export const rulesCommand: CommandModule = {
     const [sub, ...rest] = argv;
     if (sub === 'check') return check(rest, io);
     if (sub === 'test') return dryRunCommand(rest, io);
+    if (sub === 'schema') {
+      const schema = z.toJSONSchema(ruleFileSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
+      io.out(JSON.stringify({ ...schema, title: 'fieldgate rule file' }, null, 2) + '\n');
+      return EXIT.OK;
+    }
     if (sub === undefined || sub.startsWith('-')) return rulesFromDaemon(argv, io);
     throw new UsageError(`unknown subcommand "${sub}"`);
   },
