@@ -104,6 +104,7 @@ export class Daemon implements GatewayView {
     const problems: string[] = [];
     for (const d of drivers) {
       if (d.state === 'backoff') problems.push(`driver ${d.id} is restarting: ${d.lastError ?? 'start failed'}`);
+      if (d.state === 'unavailable') problems.push(`driver ${d.id} unavailable: ${d.lastError ?? 'hardware not found'}${d.fix ? ` (fix: ${d.fix})` : ''}`);
     }
     if (this.uplink && this.uplink.state !== 'online') problems.push(`uplink is ${this.uplink.state}`);
     return {

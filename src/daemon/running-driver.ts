@@ -90,14 +90,17 @@ export class RunningDriver {
     } catch (err) {
       detail = { healthError: errorMessage(err) };
     }
+    // Drivers that retry their hardware themselves (a Zigbee coordinator, a serial
+    // adapter) stay `running` for the supervisor but say `available: false`.
+    const selfReported = this.state === 'running' && detail?.available === false;
     return {
       id: this.opts.id,
       kind: this.opts.kind,
-      state: this.state,
+      state: selfReported ? 'unavailable' : this.state,
       restarts: this.restarts,
       errors: this.errors,
-      lastError: this.lastError,
-      fix: this.fix,
+      lastError: selfReported && typeof detail?.lastError === 'string' ? detail.lastError : this.lastError,
+      fix: selfReported && typeof detail?.fix === 'string' ? detail.fix : this.fix,
       detail,
     };
   }
