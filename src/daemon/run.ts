@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/load';
 import { formatProblem } from '../config/yaml-source';
 import { ControlServer } from '../control/server';
 import { Daemon } from './daemon';
+import { createNotifier } from './sd-notify';
 
 export interface RunOptions {
   configFile: string;
@@ -71,12 +72,18 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
     daemon.gateway.errors.add('control', errorMessage(err));
   }
   log.info('fieldgate running', { drivers: config.drivers.length, sensors: res.value.sensors.length });
+  // READY=1 only now that drivers and uplink are started; WATCHDOG=1 from an
+  // event-loop timer from here on, so a hung loop gets the service restarted.
+  const notifier = createNotifier({ env: process.env, clock: systemClock, log: log.child({ component: 'sd-notify' }) });
+  notifier.ready(`running: ${config.drivers.length} driver(s), ${res.value.sensors.length} sensor(s)`);
+  notifier.startWatchdog();
 
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
     process.once('SIGTERM', () => resolveSignal('SIGTERM'));
     process.once('SIGINT', () => resolveSignal('SIGINT'));
   });
   log.info('stopping', { signal });
+  notifier.stopping();
   const d = daemon;
   const timeout = config.gateway.shutdownTimeout;
   const stopped = await Promise.race([
@@ -89,6 +96,7 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
   ]);
   if (!stopped) log.error('clean shutdown timed out; exiting anyway', { timeoutMs: timeout });
   else log.info('stopped');
+  notifier.stop();
   // Exit explicitly: a library handle left open must not keep a stopped daemon alive.
   setImmediate(() => process.exit(stopped ? EXIT.OK : EXIT.FAIL));
   return stopped ? EXIT.OK : EXIT.FAIL;

@@ -1,49 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import type { TestContext } from 'node:test';
 import { VirtualClock } from '../../src/core/clock';
 import { memoryLogger, silentLogger } from '../../src/core/logger';
 import { createNotifier, type NotifyTransportKind } from '../../src/daemon/sd-notify';
-import { tempDir, waitFor } from '../control/helpers';
+import { waitFor } from '../control/helpers';
+import { collectLines, notifySocket } from '../helpers/notify-socket';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-
-const RECEIVER = `
-import socket, sys
-addr = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind('\\0' + addr[1:] if addr.startswith('@') else addr)
-print('bound', flush=True)
-while True:
-    print(s.recv(4096).decode().replace('\\n', '|'), flush=True)
-`;
-
-function collectLines(child: ChildProcess): string[] {
-  const lines: string[] = [];
-  let buf = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  return lines;
-}
-
-/** A datagram socket bound by python, standing in for systemd's notify socket. */
-async function notifySocket(t: TestContext, address?: string) {
-  const addr = address ?? path.join(tempDir(t, 'fg-notify-'), 'notify.sock');
-  const py = spawn('python3', ['-c', RECEIVER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => py.kill('SIGKILL'));
-  const lines = collectLines(py);
-  await waitFor(() => lines.includes('bound'), 'receiver bound');
-  /** Messages received, without the receiver's own "bound" line and systemd-notify's BARRIER=1. */
-  const messages = () => lines.filter((l) => l !== 'bound' && l !== 'BARRIER=1');
-  return { addr, messages };
-}
 
 test('no NOTIFY_SOCKET: a no-op notifier', () => {
   const clock = new VirtualClock();
