@@ -41,6 +41,8 @@ export const uplinkSchema = z
       })
       .default({ maxReadings: 500, maxDelay: 1000 }),
     inflight: z.number().int().min(1).max(1000).default(16).describe('Data messages published but not yet acknowledged, at most.'),
+    failbackAfter: duration('While connected to a fallback broker, return to the first (preferred) broker after this long.').default(600_000),
+    drainOnStop: duration('On a clean stop, wait at most this long for in-flight messages to be acknowledged before publishing offline and disconnecting.').default(2000),
     backoff: z
       .strictObject({
         initial: duration('First reconnect delay (upper bound; full jitter).').default(1000),

@@ -1,0 +1,75 @@
+/**
+ * mqtt.js client options from the uplink config. Secrets (password, key) are read from
+ * files once at start and never logged. The uplink owns reconnection, so mqtt.js's own
+ * reconnect is off (reconnectPeriod 0) and each attempt gets a fresh client.
+ */
+import fs from 'node:fs';
+import type { IClientOptions } from 'mqtt';
+import type { ProtocolVersion } from './broker-rotation';
+import type { UplinkConfig } from './schema';
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Read TLS files and the password file. Throws naming the file (never its content). */
+export function loadCredentials(config: UplinkConfig): Credentials {
+  const read = (what: string, file: string | undefined): Buffer | undefined => {
+    if (!file) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`uplink ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  const passwordFromFile = read('passwordFile', config.passwordFile)?.toString('utf8').split(/\r?\n/)[0];
+  return {
+    username: config.username,
+    password: passwordFromFile ?? config.password,
+    ca: read('tls.ca', config.tls?.ca),
+    cert: read('tls.cert', config.tls?.cert),
+    key: read('tls.key', config.tls?.key),
+  };
+}
+
+export interface ConnectParams {
+  clientId: string;
+  protocolVersion: ProtocolVersion;
+  statusTopic: string;
+}
+
+export function clientOptions(config: UplinkConfig, creds: Credentials, p: ConnectParams): IClientOptions {
+  const opts: IClientOptions = {
+    clientId: p.clientId,
+    protocolVersion: p.protocolVersion,
+    clean: false,
+    keepalive: Math.round(config.keepalive / 1000),
+    connectTimeout: config.connectTimeout,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    queueQoSZero: false,
+    will: { topic: p.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+  };
+  if (p.protocolVersion === 5) {
+    opts.properties = { sessionExpiryInterval: Math.min(0xffffffff, Math.round(config.sessionExpiry / 1000)) };
+  }
+  if (creds.username !== undefined) opts.username = creds.username;
+  if (creds.password !== undefined) opts.password = creds.password;
+  if (creds.ca) opts.ca = creds.ca;
+  if (creds.cert) opts.cert = creds.cert;
+  if (creds.key) opts.key = creds.key;
+  if (config.tls) opts.rejectUnauthorized = config.tls.rejectUnauthorized;
+  return opts;
+}
+
+/** Connect refusals that mean "this broker does not speak MQTT 5". */
+export function refusedProtocolVersion(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // 0x01 is the MQTT 3.1.1 "unacceptable protocol version" return code (an old broker's
+  // answer, read by mqtt.js as a v5 reason code); 0x84 is MQTT 5's "unsupported protocol version".
+  return code === 0x01 || code === 0x84;
+}

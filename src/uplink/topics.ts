@@ -1,0 +1,42 @@
+/**
+ * The uplink's topic layout under <topicPrefix>/<gatewayId>/:
+ *   status   retained "online" (birth) / "offline" (LWT and clean stop)
+ *   health   heartbeat JSON, QoS 0, not retained
+ *   data     batches of readings (see batch-format.ts)
+ *   events   events and alarms (the outbox stores the absolute topic)
+ *   cmd/<actuator>         commands from the cloud (subscribed as cmd/+)
+ *   cmd/<actuator>/result  our answers (never matched by cmd/+)
+ */
+export interface UplinkTopics {
+  base: string;
+  status: string;
+  health: string;
+  data: string;
+  events: string;
+  /** Subscription filter for commands: exactly one level below cmd/. */
+  commandFilter: string;
+  command(actuator: string): string;
+  commandResult(actuator: string): string;
+  /** The actuator a command topic addresses, or undefined for any other topic. */
+  actuatorOf(topic: string): string | undefined;
+}
+
+export function uplinkTopics(prefix: string, gatewayId: string): UplinkTopics {
+  const base = `${prefix}/${gatewayId}`;
+  const cmd = `${base}/cmd/`;
+  return {
+    base,
+    status: `${base}/status`,
+    health: `${base}/health`,
+    data: `${base}/data`,
+    events: `${base}/events`,
+    commandFilter: `${cmd}+`,
+    command: (actuator) => cmd + actuator,
+    commandResult: (actuator) => `${cmd}${actuator}/result`,
+    actuatorOf: (topic) => {
+      if (!topic.startsWith(cmd)) return undefined;
+      const rest = topic.slice(cmd.length);
+      return rest.length > 0 && !rest.includes('/') ? rest : undefined;
+    },
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * The cloud MQTT link. One state machine, transitions logged:
+ *
+ *   idle ─start()─► connecting ─CONNACK─► online ─connection lost─► backoff ─timer─► connecting
+ *                       │  ▲                 │                         ▲
+ *                       └──┼─attempt failed──┼─────────────────────────┘ (next broker)
+ *                          └── failback ─────┘ (fallback broker → preferred, after failbackAfter)
+ *   any ─stop()─► stopping ─► idle
+ *
+ * On every CONNACK: retained "online" on status, commands subscribed (again when the broker
+ * has no session), a heartbeat now and every `heartbeat`, and the Drain starts sending the
+ * outbox. mqtt.js never reconnects by itself (reconnectPeriod 0): each attempt is a fresh
+ * client, spaced by exponential backoff with full jitter on the injected clock.
+ */
+import { connect, type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import { Backoff } from '../core/backoff';
+import type { Clock, TimerHandle } from '../core/clock';
+import { errorMessage, type Logger } from '../core/logger';
+import { BrokerRotation, type ProtocolVersion } from './broker-rotation';
+import { clientOptions, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
+import { Drain, type Publish, type UplinkOutbox } from './drain';
+import type { UplinkConfig } from './schema';
+import { uplinkTopics, type UplinkTopics } from './topics';
+
+export const UPLINK_STATES = ['idle', 'connecting', 'online', 'backoff', 'stopping'] as const;
+export type UplinkState = (typeof UPLINK_STATES)[number];
+
+export type MqttFactory = (url: string, opts: IClientOptions) => MqttClient;
+
+export interface CommandMeta {
+  responseTopic?: string;
+  correlationData?: Buffer;
+}
+export type CommandHandler = (actuator: string, payload: Buffer, meta: CommandMeta) => void;
+
+export interface UplinkOptions {
+  config: UplinkConfig;
+  gatewayId: string;
+  outbox: UplinkOutbox;
+  clock: Clock;
+  log: Logger;
+  /** Health document for the heartbeat (uplink stats are added under "uplink"). */
+  health: () => Record<string, unknown>;
+  /** Network seam for tests; defaults to mqtt.connect. */
+  mqttFactory?: MqttFactory;
+  /** Jitter source for the backoff (tests make it deterministic). */
+  random?: () => number;
+}
+
+export interface UplinkStats {
+  state: UplinkState;
+  broker: string | null;
+  protocolVersion: ProtocolVersion | null;
+  connectedSince: number | null;
+  reconnects: number;
+  published: number;
+  acked: number;
+  duplicates: number;
+  rejected: number;
+  inflight: number;
+  commands: number;
+  lastError: string | null;
+}
+
+export class Uplink {
+  readonly topics: UplinkTopics;
+  private current: UplinkState = 'idle';
+  private readonly rotation: BrokerRotation;
+  private readonly backoff: Backoff;
+  private readonly drain: Drain;
+  private readonly log: Logger;
+  private readonly handlers = new Set<CommandHandler>();
+  private creds: Credentials = {};
+  private client: MqttClient | undefined;
+  private attempt = 0;
+  private attemptProtocol: ProtocolVersion = 5;
+  private timers: { retry?: TimerHandle; connect?: TimerHandle; heartbeat?: TimerHandle; failback?: TimerHandle } = {};
+  private unsubscribeOutbox: (() => void) | undefined;
+  private connectedSince: number | null = null;
+  private connacks = 0;
+  private commands = 0;
+  private lastError: string | null = null;
+  private lastLoggedError: string | null = null;
+
+  constructor(private readonly o: UplinkOptions) {
+    this.log = o.log.child({ component: 'uplink' });
+    this.topics = uplinkTopics(o.config.topicPrefix, o.gatewayId);
+    this.rotation = new BrokerRotation(o.config.brokers);
+    this.backoff = new Backoff({ initialMs: o.config.backoff.initial, maxMs: o.config.backoff.max, random: o.random });
+    this.drain = new Drain({
+      outbox: o.outbox,
+      clock: o.clock,
+      log: this.log,
+      gatewayId: o.gatewayId,
+      dataTopic: this.topics.data,
+      qos: o.config.qos,
+      maxReadings: o.config.batch.maxReadings,
+      maxDelay: o.config.batch.maxDelay,
+      inflight: o.config.inflight,
+    });
+  }
+
+  get state(): UplinkState {
+    return this.current;
+  }
+
+  /** Read credentials (throws if a TLS or password file is unreadable) and connect. */
+  start(): void {
+    if (this.current !== 'idle') return;
+    this.creds = loadCredentials(this.o.config);
+    this.unsubscribeOutbox = this.o.outbox.onCommitted(() => queueMicrotask(() => this.drain.pump()));
+    this.connect();
+  }
+
+  /**
+   * Clean stop: wait briefly (drainOnStop) for in-flight PUBACKs, publish retained
+   * "offline", DISCONNECT. Clears every timer.
+   */
+  async stop(): Promise<void> {
+    if (this.current === 'idle' || this.current === 'stopping') return;
+    const wasOnline = this.current === 'online';
+    this.setState('stopping');
+    this.clearTimers();
+    this.unsubscribeOutbox?.();
+    this.unsubscribeOutbox = undefined;
+    const client = this.detachClient();
+    if (client && wasOnline) await this.leaveGracefully(client);
+    else client?.end(true);
+    this.drain.end();
+    this.connectedSince = null;
+    this.setState('idle');
+  }
+
+  /** Receive cloud commands (topic <prefix>/<id>/cmd/<actuator>). Returns an unsubscribe function. */
+  onCommand(handler: CommandHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  stats(): UplinkStats {
+    const d = this.drain.stats();
+    return {
+      state: this.current,
+      broker: this.current === 'idle' ? null : this.rotation.current.url,
+      protocolVersion: this.current === 'online' ? this.attemptProtocol : null,
+      connectedSince: this.connectedSince,
+      reconnects: Math.max(0, this.connacks - 1),
+      published: d.published,
+      acked: d.acked,
+      duplicates: d.duplicates,
+      rejected: d.rejected,
+      inflight: d.inflight,
+      commands: this.commands,
+      lastError: this.lastError,
+    };
+  }
+
+  private connect(): void {
+    const { index, url } = this.rotation.current;
+    this.attemptProtocol = this.rotation.protocolFor(index, this.o.config.protocolVersion);
+    this.setState('connecting', { broker: url, protocolVersion: this.attemptProtocol });
+    const attempt = ++this.attempt;
+    const opts = clientOptions(this.o.config, this.creds, {
+      clientId: this.o.config.clientId ?? `fieldgate-${this.o.gatewayId}`,
+      protocolVersion: this.attemptProtocol,
+      statusTopic: this.topics.status,
+    });
+    let client: MqttClient;
+    try {
+      client = (this.o.mqttFactory ?? connect)(url, opts);
+    } catch (err) {
+      this.noteError(err);
+      this.attemptFailed();
+      return;
+    }
+    this.client = client;
+    client.on('connect', (ack) => this.onConnack(attempt, client, ack));
+    client.on('error', (err) => this.onClientError(attempt, index, err));
+    client.on('close', () => this.onClose(attempt));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
+    this.timers.connect = this.o.clock.setTimeout(() => {
+      if (attempt !== this.attempt || this.current !== 'connecting') return;
+      this.noteError(new Error(`no CONNACK within ${this.o.config.connectTimeout} ms`));
+      this.attemptFailed();
+    }, this.o.config.connectTimeout);
+  }
+
+  private onConnack(attempt: number, client: MqttClient, ack: IConnackPacket): void {
+    if (attempt !== this.attempt || this.current !== 'connecting') return;
+    this.o.clock.clearTimeout(this.timers.connect);
+    this.connacks++;
+    this.connectedSince = this.o.clock.now();
+    this.lastLoggedError = null;
+    this.setState('online', { broker: this.rotation.current.url, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
+    client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.noteError(err));
+    if (!ack.sessionPresent) {
+      client.subscribe(this.topics.commandFilter, { qos: 1 }, (err, granted) => {
+        if (err) this.noteError(err);
+        else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filter: this.topics.commandFilter });
+      });
+    }
+    this.publishHeartbeat(client);
+    this.timers.heartbeat = this.o.clock.setInterval(() => this.publishHeartbeat(client), this.o.config.heartbeat);
+    if (!this.rotation.onPreferred) {
+      this.timers.failback = this.o.clock.setTimeout(() => void this.failback(client), this.o.config.failbackAfter);
+    }
+    this.drain.begin(this.publisher(client), this.o.outbox.lastCommittedSeq());
+  }
+
+  private onClientError(attempt: number, brokerIndex: number, err: Error): void {
+    if (attempt !== this.attempt) return;
+    this.noteError(err);
+    if (this.current === 'connecting' && this.attemptProtocol === 5 && refusedProtocolVersion(err) && this.rotation.downgrade(brokerIndex)) {
+      this.log.warn('broker refused MQTT 5; using MQTT 3.1.1 for it from now on', { broker: this.rotation.current.url });
+    }
+  }
+
+  private onClose(attempt: number): void {
+    if (attempt !== this.attempt) return;
+    if (this.current === 'connecting') this.attemptFailed();
+    else if (this.current === 'online') this.connectionLost();
+  }
+
+  private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const actuator = this.topics.actuatorOf(topic);
+    if (actuator === undefined) return;
+    this.commands++;
+    const meta: CommandMeta = { responseTopic: packet.properties?.responseTopic, correlationData: packet.properties?.correlationData };
+    for (const handler of this.handlers) {
+      try {
+        handler(actuator, payload, meta);
+      } catch (err) {
+        this.log.error('command handler failed', { actuator, error: errorMessage(err) });
+      }
+    }
+  }
+
+  /** A connection attempt did not reach CONNACK: next broker, after a backoff delay (none after a v5 refusal). */
+  private attemptFailed(): void {
+    const protocolNow = this.rotation.protocolFor(this.rotation.current.index, this.o.config.protocolVersion);
+    const retrySameWithV311 = protocolNow !== this.attemptProtocol;
+    this.detachClient()?.end(true);
+    this.o.clock.clearTimeout(this.timers.connect);
+    if (retrySameWithV311) {
+      this.connect();
+      return;
+    }
+    this.logErrorOnce('uplink connection attempt failed');
+    this.rotation.attemptFailed();
+    this.retryLater();
+  }
+
+  /** An established connection broke: rows in flight stay in the outbox; back to the preferred broker. */
+  private connectionLost(): void {
+    const onlineFor = this.o.clock.now() - (this.connectedSince ?? this.o.clock.now());
+    this.drain.end();
+    this.clearTimers();
+    this.detachClient()?.end(true);
+    this.connectedSince = null;
+    this.logErrorOnce('uplink connection lost');
+    // A connection that stayed up for a keepalive interval was healthy: start the backoff afresh.
+    if (onlineFor >= this.o.config.keepalive) this.backoff.reset();
+    this.rotation.toPreferred();
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    const delay = this.backoff.next();
+    this.setState('backoff', { delayMs: delay, next: this.rotation.current.url });
+    this.timers.retry = this.o.clock.setTimeout(() => {
+      this.timers.retry = undefined;
+      if (this.current === 'backoff') this.connect();
+    }, delay);
+  }
+
+  /** On a fallback broker for failbackAfter: leave it cleanly and try the preferred one. */
+  private async failback(client: MqttClient): Promise<void> {
+    if (this.current !== 'online' || this.client !== client) return;
+    this.log.info('returning to the preferred broker', { from: this.rotation.current.url });
+    this.clearTimers();
+    this.detachClient();
+    await this.leaveGracefully(client);
+    this.drain.end();
+    this.connectedSince = null;
+    if (this.current !== 'online') return; // stop() ran meanwhile
+    this.rotation.toPreferred();
+    this.backoff.reset();
+    this.connect();
+  }
+
+  /** Bounded by drainOnStop: wait for in-flight acks, publish retained offline, DISCONNECT. */
+  private async leaveGracefully(client: MqttClient): Promise<void> {
+    this.drain.quiesce();
+    let deadline: TimerHandle | undefined;
+    const expired = new Promise<void>((resolve) => (deadline = this.o.clock.setTimeout(resolve, this.o.config.drainOnStop)));
+    const steps = (async () => {
+      await this.drain.whenIdle();
+      await new Promise<void>((resolve) => client.publish(this.topics.status, 'offline', { qos: 1, retain: true }, () => resolve()));
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    })();
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await Promise.race([steps, expired, closed]);
+    this.o.clock.clearTimeout(deadline);
+    client.end(true);
+  }
+
+  private publisher(client: MqttClient): Publish {
+    const v5 = this.attemptProtocol === 5;
+    return (topic, payload, opts, done) => {
+      const properties = v5 && opts.properties ? opts.properties : undefined;
+      client.publish(topic, payload, { qos: opts.qos, retain: opts.retain, ...(properties ? { properties } : {}) }, (err) => done(err ?? undefined));
+    };
+  }
+
+  private publishHeartbeat(client: MqttClient): void {
+    let doc: Record<string, unknown>;
+    try {
+      doc = { ts: this.o.clock.now(), gw: this.o.gatewayId, ...this.o.health(), uplink: this.stats() };
+    } catch (err) {
+      doc = { ts: this.o.clock.now(), gw: this.o.gatewayId, healthError: errorMessage(err), uplink: this.stats() };
+    }
+    client.publish(this.topics.health, JSON.stringify(doc), { qos: 0, retain: false }, (err) => err && this.log.debug('heartbeat not sent', { error: errorMessage(err) }));
+  }
+
+  private detachClient(): MqttClient | undefined {
+    const client = this.client;
+    this.client = undefined;
+    this.attempt++; // events from the old client are now ignored
+    client?.on('error', () => undefined); // late socket errors must not become unhandled
+    return client;
+  }
+
+  private clearTimers(): void {
+    const { retry, connect, heartbeat, failback } = this.timers;
+    this.o.clock.clearTimeout(retry);
+    this.o.clock.clearTimeout(connect);
+    this.o.clock.clearInterval(heartbeat);
+    this.o.clock.clearTimeout(failback);
+    this.timers = {};
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = errorMessage(err);
+  }
+
+  /** Log a failure at warn when the error changed since last logged, at debug otherwise. */
+  private logErrorOnce(msg: string): void {
+    const error = this.lastError ?? 'connection closed';
+    if (error !== this.lastLoggedError) this.log.warn(msg, { broker: this.rotation.current.url, error });
+    else this.log.debug(msg, { broker: this.rotation.current.url, error });
+    this.lastLoggedError = error;
+  }
+
+  private setState(next: UplinkState, fields: Record<string, unknown> = {}): void {
+    if (next === this.current) return;
+    this.log.info('uplink state', { from: this.current, to: next, ...fields });
+    this.current = next;
+  }
+}

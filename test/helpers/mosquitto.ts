@@ -1,0 +1,96 @@
+/**
+ * A real Mosquitto broker for integration tests, on a free loopback port.
+ * Always stop it in teardown: `t.after(() => broker.kill())`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { waitFor } from './wait';
+
+export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+
+export interface MosquittoOptions {
+  port?: number;
+  /** Keep retained messages and persistent sessions across restart() (in a temp dir). */
+  persistence?: boolean;
+}
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  /** Graceful stop (SIGTERM), waits for exit. */
+  stop(): Promise<void>;
+  /** Start again on the same port (after stop or kill). */
+  restart(): Promise<void>;
+  /** SIGKILL, waits for exit; also removes the temp dir. Safe to call twice. */
+  kill(): Promise<void>;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
+  const port = opts.port ?? (await freePort());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-mosquitto-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest none'];
+  lines.push(opts.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false');
+  fs.writeFileSync(conf, lines.join('\n') + '\n');
+  // Started as root, mosquitto drops to the "mosquitto" user and must still write its database here.
+  if (opts.persistence) fs.chmodSync(dir, 0o777);
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  const launch = async () => {
+    stderr = '';
+    const proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    child = proc;
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    await waitFor(async () => exited || (await portAccepts(port)), { timeoutMs: 5000, what: `mosquitto on port ${port}` });
+    if (exited) throw new Error(`mosquitto exited at start: ${stderr}`);
+  };
+  const terminate = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(signal);
+    await exited;
+  };
+
+  await launch();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    stop: () => terminate('SIGTERM'),
+    restart: async () => {
+      await terminate('SIGTERM');
+      await launch();
+    },
+    kill: async () => {
+      await terminate('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
