@@ -80,7 +80,9 @@ export class Uplink {
   private connacks = 0;
   private commands = 0;
   private lastError: string | null = null;
-  private lastLoggedError: string | null = null;
+  /** Error code (or message) last logged at warn, so a repeating failure is logged once. */
+  private lastErrorKey: string | null = null;
+  private lastLoggedKey: string | null = null;
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.log.child({ component: 'uplink' });
@@ -190,7 +192,8 @@ export class Uplink {
     this.o.clock.clearTimeout(this.timers.connect);
     this.connacks++;
     this.connectedSince = this.o.clock.now();
-    this.lastLoggedError = null;
+    this.lastLoggedKey = null;
+    this.lastErrorKey = null;
     this.setState('online', { broker: this.rotation.current.url, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
     client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.noteError(err));
     if (!ack.sessionPresent) {
@@ -341,14 +344,17 @@ export class Uplink {
 
   private noteError(err: unknown): void {
     this.lastError = errorMessage(err);
+    const code = (err as { code?: unknown }).code;
+    this.lastErrorKey = code !== undefined ? String(code) : this.lastError;
   }
 
   /** Log a failure at warn when the error changed since last logged, at debug otherwise. */
   private logErrorOnce(msg: string): void {
-    const error = this.lastError ?? 'connection closed';
-    if (error !== this.lastLoggedError) this.log.warn(msg, { broker: this.rotation.current.url, error });
+    const error = this.lastErrorKey === null ? 'connection closed' : (this.lastError ?? 'connection closed');
+    const key = this.lastErrorKey ?? error;
+    if (key !== this.lastLoggedKey) this.log.warn(msg, { broker: this.rotation.current.url, error });
     else this.log.debug(msg, { broker: this.rotation.current.url, error });
-    this.lastLoggedError = error;
+    this.lastLoggedKey = key;
   }
 
   private setState(next: UplinkState, fields: Record<string, unknown> = {}): void {

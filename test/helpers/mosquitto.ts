@@ -15,6 +15,8 @@ export interface MosquittoOptions {
   port?: number;
   /** Keep retained messages and persistent sessions across restart() (in a temp dir). */
   persistence?: boolean;
+  /** ACL file content (anonymous clients get these lines); e.g. "topic write a/#". */
+  acl?: string;
 }
 
 export interface Mosquitto {
@@ -54,9 +56,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const conf = path.join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest none'];
   lines.push(opts.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false');
+  if (opts.acl !== undefined) {
+    fs.writeFileSync(path.join(dir, 'acl'), opts.acl + '\n');
+    lines.push(`acl_file ${path.join(dir, 'acl')}`);
+  }
   fs.writeFileSync(conf, lines.join('\n') + '\n');
-  // Started as root, mosquitto drops to the "mosquitto" user and must still write its database here.
-  if (opts.persistence) fs.chmodSync(dir, 0o777);
+  // Started as root, mosquitto drops to the "mosquitto" user and must still read its ACL and write its database here.
+  fs.chmodSync(dir, 0o777);
   let child: ChildProcess | undefined;
   let stderr = '';
 

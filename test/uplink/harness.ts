@@ -28,6 +28,7 @@ export interface HarnessOptions {
   gatewayId?: string;
   mqttFactory?: MqttFactory;
   health?: () => Record<string, unknown>;
+  random?: () => number;
 }
 
 export function makeUplink(t: After, o: HarnessOptions) {
@@ -52,6 +53,7 @@ export function makeUplink(t: After, o: HarnessOptions) {
     log,
     health: o.health ?? (() => ({ drivers: 'ok' })),
     mqttFactory: o.mqttFactory,
+    random: o.random,
   });
   t.after(async () => {
     await uplink.stop();

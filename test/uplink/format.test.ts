@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeBatch, encodeBatch } from '../../src/uplink/batch-format';
+import { uplinkTopics } from '../../src/uplink/topics';
+
+test('data batch: [sensor, ts, value, q, flags], REPLAYED added up to the given seq, non-finite as null', () => {
+  const rows = [
+    { seq: 7, sensor: 'a', ts: 100, value: 1.5, quality: 'good' as const, flags: 2 },
+    { seq: 8, sensor: 'b', ts: 101, value: 'ON', quality: 'uncertain' as const, flags: 0 },
+    { seq: 9, sensor: 'c', ts: 102, value: Number.NaN, quality: 'bad' as const, flags: 0 },
+  ];
+  const text = encodeBatch('gw1', rows, 8).toString();
+  assert.equal(text, '{"v":1,"gw":"gw1","r":[["a",100,1.5,0,3],["b",101,"ON",1,1],["c",102,null,2,0]]}');
+  assert.equal(decodeBatch(text).r.length, 3);
+  assert.throws(() => decodeBatch('{"v":2}'));
+});
+
+test('topics: commands are exactly one level below cmd/; results are not commands', () => {
+  const tp = uplinkTopics('fieldgate', 'gw1');
+  assert.equal(tp.status, 'fieldgate/gw1/status');
+  assert.equal(tp.commandFilter, 'fieldgate/gw1/cmd/+');
+  assert.equal(tp.actuatorOf('fieldgate/gw1/cmd/valve1'), 'valve1');
+  assert.equal(tp.actuatorOf('fieldgate/gw1/cmd/valve1/result'), undefined);
+  assert.equal(tp.actuatorOf('fieldgate/gw1/cmd/'), undefined);
+  assert.equal(tp.actuatorOf('fieldgate/gw2/cmd/valve1'), undefined);
+  assert.equal(tp.commandResult('valve1'), 'fieldgate/gw1/cmd/valve1/result');
+});
