@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isFiniteNumber, type Reading } from '../../core/reading';
+import type { Reading } from '../../core/reading';
+import { classify, markBad } from '../input';
 import type { Stage, StageKind } from '../stage';
 
 export const roundSchema = z
@@ -17,8 +18,10 @@ class Round implements Stage {
     this.factor = 10 ** decimals;
   }
   process(r: Reading): Reading {
-    if (!isFiniteNumber(r.value)) return r;
-    const v = r.value;
+    const c = classify(r);
+    if (c === 'pass') return r;
+    if (c === 'invalid') return markBad(r);
+    const v = r.value as number;
     // Math.round rounds half towards +infinity; round half away from zero instead,
     // and correct binary representation error (1.005 * 100 = 100.49999...).
     const scaled = Math.abs(v) * this.factor;
