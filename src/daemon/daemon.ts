@@ -4,7 +4,17 @@ import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
 import type { Driver, DriverContext } from '../../drivers/driver';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
+import { uplinkTopics, type UplinkTopics } from '../uplink/topics';
+import { Arbiter } from '../arbiter/arbiter';
+import type { ControlEvent } from '../arbiter/event';
+import { CommandHandler, type CommandMeta, type CommandResult } from '../commands/commands';
+import { CommandLog } from '../commands/command-log';
+import { RulesEngine } from '../rules/engine';
+import { RuleWatcher } from '../rules/watcher';
+import { loadRuleSet } from '../rules/load';
 import { Gateway } from './gateway';
 import { systemHealth } from './system-health';
 import type { BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
@@ -29,6 +39,11 @@ export interface DaemonOptions {
 export class Daemon implements GatewayView {
   readonly gateway: Gateway;
   readonly uplink?: Uplink;
+  readonly arbiter: Arbiter;
+  readonly engine: RulesEngine;
+  readonly commands: CommandHandler;
+  readonly topics: UplinkTopics;
+  private readonly watcher?: RuleWatcher;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -38,12 +53,43 @@ export class Daemon implements GatewayView {
     this.gateway = new Gateway({
       loaded: opts.loaded,
       stateDir: opts.stateDir,
-      rulesDir: opts.rulesDir,
       clock: opts.clock,
       log: opts.log,
       driverFactories: opts.driverFactories,
       systemRoot: opts.systemRoot,
     });
+    const config = opts.loaded.config;
+    this.topics = uplinkTopics(config.uplink?.topicPrefix ?? 'fieldgate', config.gateway.id);
+    const publishEvent = (ev: ControlEvent) => this.publishEvent(ev);
+    this.arbiter = new Arbiter({
+      actuators: config.actuators,
+      write: (id, target, value) => this.writeActuator(id, target, value),
+      clock: opts.clock,
+      log: opts.log,
+      publishEvent,
+    });
+    this.engine = new RulesEngine({ clock: opts.clock, log: opts.log, arbiter: this.arbiter, publishEvent, sensors: this.gateway.table });
+    this.gateway.hub.subscribe(this.engine);
+    this.commands = new CommandHandler({
+      arbiter: this.arbiter,
+      clock: opts.clock,
+      log: opts.log,
+      publishResult: (actuator, result, meta) => this.publishResult(actuator, result, meta),
+      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.json'), log: opts.log.child({ component: 'commands' }) }),
+    });
+    const rulesDir = opts.rulesDir;
+    if (rulesDir) {
+      const sensors = new Set(opts.loaded.sensors.map((s) => s.id));
+      const actuators = new Map(config.actuators.map((a) => [a.id, a]));
+      this.watcher = new RuleWatcher({
+        dir: rulesDir,
+        clock: opts.clock,
+        log: opts.log,
+        publishEvent,
+        load: () => loadRuleSet(rulesDir, { sensors, actuators }),
+        apply: (set) => this.engine.load(set),
+      });
+    }
     const uplinkConfig = opts.loaded.config.uplink;
     if (uplinkConfig) {
       this.uplink = new Uplink({
@@ -55,16 +101,38 @@ export class Daemon implements GatewayView {
         health: () => this.heartbeat(),
         mqttFactory: opts.mqttFactory,
       });
+      this.uplink.onCommand((actuator, payload, meta) => {
+        this.commands.handleCommand(actuator, payload, meta, 'cloud');
+      });
     }
   }
 
+  /**
+   * Start order: uplink (connects in the background) → rules (in place before the
+   * first reading) → drivers → arbiter (writes initial values through the drivers).
+   */
   async start(): Promise<void> {
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
+    if (this.watcher) {
+      if (!fs.existsSync(this.opts.rulesDir ?? '')) {
+        this.log.warn('rules directory does not exist; running without rules (it is watched)', { dir: this.opts.rulesDir });
+      }
+      this.watcher.start();
+    }
+    this.engine.start();
     await this.gateway.start();
+    this.arbiter.start();
   }
 
+  /**
+   * Stop order: rules → failsafe values written through the still-running
+   * drivers → drivers → outbox flushed → uplink publishes "offline" → outbox closed.
+   */
   async stop(): Promise<void> {
+    this.watcher?.stop();
+    this.engine.stop();
+    await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
     await this.gateway.stop();
     if (this.uplink) {
       try {
@@ -107,6 +175,10 @@ export class Daemon implements GatewayView {
       if (d.state === 'unavailable') problems.push(`driver ${d.id} unavailable: ${d.lastError ?? 'hardware not found'}${d.fix ? ` (fix: ${d.fix})` : ''}`);
     }
     if (this.uplink && this.uplink.state !== 'online') problems.push(`uplink is ${this.uplink.state}`);
+    const watch = this.watcher?.status();
+    const engine = this.engine.status();
+    if (watch?.lastReloadError) problems.push(`rules rejected: ${watch.lastReloadError}`);
+    for (const a of this.arbiter.status()) if (a.failing) problems.push(`actuator ${a.id} write failing: ${a.lastError ?? 'error'}`);
     return {
       version: VERSION,
       gateway: this.opts.loaded.config.gateway.id,
@@ -116,7 +188,8 @@ export class Daemon implements GatewayView {
       drivers,
       uplink,
       outbox,
-      rules: { loaded: 0, active: 0 },
+      rules: { loaded: engine.loaded, active: engine.active, lastReload: watch?.lastReload, lastReloadError: watch?.lastReloadError },
+      actuators: this.arbiter.status(),
       lastErrors: this.gateway.errors.list(),
     };
   }
@@ -151,12 +224,38 @@ export class Daemon implements GatewayView {
     return this.gateway.hub.subscribe({ accept: listener });
   }
 
-  async actuate(actuator: string, _value: unknown): Promise<CommandResultView> {
-    return { id: `local-${this.clock.now()}`, ok: false, error: `unknown actuator "${actuator}"`, ts: this.clock.now() };
+  async actuate(actuator: string, value: unknown): Promise<CommandResultView> {
+    // On site people type `fieldgate actuate furnace on`; the cloud must send true/false.
+    const isBool = this.arbiter.config(actuator)?.type === 'bool';
+    const v = isBool && typeof value === 'string' && /^(on|off)$/i.test(value) ? value.toLowerCase() === 'on' : value;
+    return this.commands.actuate(actuator, v);
   }
 
   rules(): RuleRow[] {
-    return [];
+    return this.engine.rules();
+  }
+
+  /** Events and alarms go through the outbox (kept until last on eviction). */
+  private publishEvent(ev: ControlEvent): void {
+    this.log.info('event', { type: ev.type, severity: ev.severity, source: ev.source, message: ev.message });
+    this.gateway.outbox.addMessage({ topic: this.topics.events, payload: JSON.stringify(ev), priority: 'event' });
+  }
+
+  /** Command results: on the MQTT 5 response topic when given, else .../cmd/<actuator>/result. */
+  private publishResult(actuator: string, result: CommandResult, meta: CommandMeta): void {
+    this.gateway.outbox.addMessage({
+      topic: meta.responseTopic ?? this.topics.commandResult(actuator),
+      payload: JSON.stringify(result),
+      priority: 'result',
+      properties: meta.correlationData ? { correlationData: meta.correlationData } : undefined,
+    });
+  }
+
+  private async writeActuator(id: string, target: unknown, value: boolean | number): Promise<void> {
+    const a = this.opts.loaded.config.actuators.find((x) => x.id === id);
+    const rd = a && this.gateway.driver(a.driver);
+    if (!rd) throw new Error(`actuator ${id}: driver not configured`);
+    await rd.write(target, value);
   }
 
   buffer(): BufferStats {

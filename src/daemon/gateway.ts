@@ -35,7 +35,6 @@ import { ErrorLog } from './error-log';
 export interface GatewayOptions {
   loaded: LoadedConfig;
   stateDir: string;
-  rulesDir?: string;
   clock: Clock;
   log: Logger;
   /**
@@ -89,10 +88,17 @@ export class Gateway {
     this.drivers = loaded.config.drivers.map((d) => this.runningDriver(d));
   }
 
-  /** Start drivers and timers. Resolves once every driver made its first start attempt. */
-  async start(): Promise<void> {
+  /**
+   * Start drivers and timers. Resolves once every driver made its first start
+   * attempt, or after `firstStartWaitMs` (a slow radio must not hold up the rest).
+   */
+  async start(firstStartWaitMs = 10_000): Promise<void> {
     this.flushTimer = this.clock.setInterval(() => this.flushWindows(), FLUSH_TICK_MS);
-    for (const d of this.drivers) d.start();
+    const first = Promise.all(this.drivers.map((d) => d.start()));
+    let timer: TimerHandle | undefined;
+    const cap = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, firstStartWaitMs)));
+    await Promise.race([first, cap]);
+    this.clock.clearTimeout(timer);
   }
 
   async stop(): Promise<void> {

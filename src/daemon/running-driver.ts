@@ -23,13 +23,15 @@ export interface RunningDriverOptions {
 /**
  * The framework's wrapper around one driver (Telegraf's running_input): tags its
  * logger, counts errors, and owns the start-up and restart policy so the driver
- * itself only speaks its protocol. A start() that rejects, or a runtime fault the
- * driver reports with `fatal`, leads to stop() and a new instance after a backoff.
+ * itself only speaks its protocol. A create() or start() that throws or rejects
+ * leads to stop() and a new instance after a backoff. Runtime faults a driver
+ * reports through ctx.reportError are counted; drivers that lose their hardware
+ * while running (an unplugged adapter) retry it themselves and say so in health().
  *
  *   starting ──ok──► running
- *      │ fail           │ crash()
- *      ▼                ▼
- *   backoff ◄───────────┘ ──timer──► starting
+ *      │ fail
+ *      ▼
+ *   backoff ──timer──► starting
  *   unavailable (DriverUnavailableError) ──slow timer──► starting
  *   any ──stop()──► stopped
  */
@@ -59,9 +61,10 @@ export class RunningDriver {
     return this.state === 'running' ? this.driver : undefined;
   }
 
-  start(): void {
+  /** Begin; resolves when the first start attempt has succeeded or failed (never rejects). */
+  start(): Promise<void> {
     this.stopping = false;
-    void this.attempt();
+    return this.attempt();
   }
 
   async stop(): Promise<void> {
