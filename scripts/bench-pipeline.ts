@@ -6,7 +6,8 @@
  *   latencyMs p50/p99   from a reading entering the pipeline to the PUBACK of its batch
  *   peakRssMB           peak resident set size of the process
  *   outboxBytesPerReading  disk per buffered reading (200 000 readings, broker down)
- * Options: --seconds N (default 10), --sensors N (default 100).
+ * Options: --seconds N (default 10), --sensors N (default 100), --rate N (readings/s to
+ * offer; default: as fast as the outbox keeps up).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,7 +22,10 @@ import { outboxSchema } from '../src/outbox/schema';
 import type { Driver, DriverContext } from '../drivers/driver';
 import { startMosquitto } from '../test/helpers/mosquitto';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, sensors: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, sensors: { type: 'string', default: '100' }, rate: { type: 'string' } },
+});
+const RATE = values.rate ? Number(values.rate) : undefined;
 const SECONDS = Number(values.seconds);
 const SENSORS = Number(values.sensors);
 const WARMUP_MS = 1500;
@@ -65,23 +69,29 @@ class LoadDriver implements Driver {
   ) {}
   async start(): Promise<void> {
     this.running = true;
+    const started = Date.now();
     const tick = () => {
       if (!this.running) return;
-      if (this.backlog() < 10_000) {
-        // Each sensor's samples 1 ms apart, ending now (spike and average see real rates).
-        const now = Date.now();
-        for (let i = 0; i < 2000; i++) {
-          const n = this.emitted++;
-          this.ctx.emit(SENSOR_IDS[n % SENSORS], (n * 7919) % 65536, 'good', now - 2000 / SENSORS + Math.floor(i / SENSORS));
-        }
+      // Paced: what the rate allows since start; unpaced: chunks while the outbox keeps up.
+      const chunk = RATE ? Math.min(20_000, Math.floor(((Date.now() - started) * RATE) / 1000) - this.emitted) : this.backlog() < 10_000 ? 2000 : 0;
+      // Each sensor's samples 1 ms apart, ending now (spike and average see real rates).
+      const now = Date.now();
+      for (let i = 0; i < chunk; i++) {
+        const n = this.emitted++;
+        this.ctx.emit(SENSOR_IDS[n % SENSORS], (n * 7919) % 65536, 'good', now - Math.ceil(chunk / SENSORS) + Math.floor(i / SENSORS));
       }
-      setImmediate(tick);
+      if (RATE) setTimeout(tick, 5);
+      else setImmediate(tick);
     };
     setImmediate(tick);
   }
   async stop(): Promise<void> {
     this.running = false;
   }
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1048576);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -142,11 +152,14 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     measuring = false;
+    const mem = process.memoryUsage();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     await daemon.stop();
     latencies.sort((a, b) => a - b);
     const result = {
       bench: 'pipeline',
+      offeredRate: RATE ?? 'max',
+      nodeOptions: process.execArgv.join(' '),
       stages: 7,
       sensors: SENSORS,
       seconds: Math.round(seconds * 10) / 10,
@@ -154,6 +167,7 @@ async function main(): Promise<void> {
       readingsPerSecond: Math.round(acked / seconds),
       latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      memoryMB: { heapUsed: mb(mem.heapUsed), heapTotal: mb(mem.heapTotal), external: mb(mem.external), arrayBuffers: mb(mem.arrayBuffers), rss: mb(mem.rss) },
       outboxBytesPerReading: outboxBytesPerReading(),
       node: process.version,
       cpu: os.cpus()[0]?.model,

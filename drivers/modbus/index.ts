@@ -1,5 +1,4 @@
 import type { DriverKind } from '../driver';
-import { ModbusDriver } from './driver';
 import { modbusDriverSchema, modbusTargetSchema, type ModbusDriverConfig } from './schema';
 
 export const modbusDriver: DriverKind<ModbusDriverConfig> = {
@@ -10,5 +9,9 @@ export const modbusDriver: DriverKind<ModbusDriverConfig> = {
     c.devices.flatMap((d, di) =>
       d.sensors.map((s, si) => ({ ...s, driver: c.id, path: ['devices', di, 'sensors', si], intervalMs: s.interval ?? d.interval })),
     ),
-  create: (c, ctx) => new ModbusDriver(c, ctx),
+  // serialport and modbus-serial are loaded only when a Modbus bus is configured.
+  create: async (c, ctx) => {
+    const { ModbusDriver } = await import('./driver.js');
+    return new ModbusDriver(c, ctx);
+  },
 };
