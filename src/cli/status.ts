@@ -1,3 +1,4 @@
+import type { ActuatorStatus } from '../arbiter/arbiter';
 import type { DriverRow, StatusSnapshot } from '../daemon/view';
 import { controlRequest } from '../control/client';
 import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
@@ -28,12 +29,42 @@ function uptime(s: number): string {
 /** Uplink fields shown first, in this order; any other scalar fields follow. */
 const UPLINK_FIRST = ['state', 'broker'];
 
+/** Uplink fields that hold epoch milliseconds (shown as UTC times, not raw numbers). */
+const UPLINK_TIMES = new Set(['connectedSince']);
+
 function uplinkLine(uplink: Record<string, unknown>): string {
   const keys = [...UPLINK_FIRST.filter((k) => k in uplink), ...Object.keys(uplink).filter((k) => !UPLINK_FIRST.includes(k))];
   const parts = keys
-    .filter((k) => uplink[k] === null || typeof uplink[k] !== 'object')
-    .map((k) => `${k} ${formatValue(uplink[k])}`);
+    // Unset fields (no broker yet, no error, not connected) say nothing: leave them out.
+    .filter((k) => uplink[k] !== null && uplink[k] !== undefined && typeof uplink[k] !== 'object')
+    .map((k) => `${k} ${UPLINK_TIMES.has(k) && typeof uplink[k] === 'number' ? formatTime(uplink[k]) : formatValue(uplink[k])}`);
   return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+/** The arbiter's view of each actuator; the daemon sends it as the snapshot's extra `actuators` field. */
+function actuatorsOf(s: StatusSnapshot): ActuatorStatus[] {
+  return Array.isArray(s.actuators) ? (s.actuators as ActuatorStatus[]) : [];
+}
+
+/** "false", or "false → true" while a change is deferred (min on/off) or its write is failing. */
+function actuatorValue(a: ActuatorStatus): string {
+  const now = formatValue(a.value);
+  return a.wanted !== undefined && a.wanted !== a.value ? `${now} → ${formatValue(a.wanted)}` : now;
+}
+
+export function renderActuators(actuators: ActuatorStatus[], colour: boolean): string {
+  return table(
+    ['ID', 'VALUE', 'HELD BY', 'WRITES', 'ERRORS', 'LAST ERROR'],
+    actuators.map((a) => [
+      a.id,
+      actuatorValue(a),
+      a.owner ? `${a.owner} (${a.priority ?? '?'})` : '-',
+      String(a.writes),
+      String(a.errors),
+      a.lastError ?? '',
+    ]),
+    { align: ['left', 'left', 'left', 'right', 'right', 'left'], colour, rowColour: (i) => (actuators[i].failing ? 'red' : undefined), indent: '  ' },
+  );
 }
 
 export function renderStatus(s: StatusSnapshot, colour: boolean): string {
@@ -58,6 +89,8 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
     );
     for (const d of s.drivers.filter((x) => x.fix)) out.push(`  ${d.id}: ${d.fix}\n`);
   }
+  const actuators = actuatorsOf(s);
+  if (actuators.length > 0) out.push('\nActuators\n' + renderActuators(actuators, colour));
   const o = s.outbox;
   out.push('\n');
   out.push(
