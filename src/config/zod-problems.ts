@@ -17,6 +17,9 @@ export function zodProblems(src: YamlSource, error: z.ZodError, basePath: readon
         const best = [...issue.errors].sort((a, b) => deepest(b) - deepest(a))[0];
         if (best.length > 0 && deepest(best) > 0) walk(best, path);
         else out.push(src.problem(path, `${where}: ${issue.message}`));
+      } else if (path.length > 0 && !src.doc.hasIn(path) && src.doc.hasIn(path.slice(0, -1))) {
+        const parent = path.length > 1 ? path.slice(0, -1).join('.') : '(top level)';
+        out.push(src.problem(path, `${parent}: missing required key "${String(path[path.length - 1])}" (${issue.message})`));
       } else {
         out.push(src.problem(path, `${where}: ${issue.message}`));
       }
