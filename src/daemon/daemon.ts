@@ -156,7 +156,7 @@ export class Daemon implements GatewayView {
       problems: s.problems,
       system: systemHealth(this.opts.stateDir),
       outbox: s.outbox,
-      drivers: s.drivers.map((d) => ({ id: d.id, kind: d.kind, state: d.state, errors: d.errors, lastError: d.lastError })),
+      drivers: s.drivers.map((d) => ({ id: d.id, kind: d.kind, state: d.state, errors: d.errors, lastError: d.lastError, fix: d.fix })),
       sensors: Object.fromEntries(
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),

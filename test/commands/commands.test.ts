@@ -9,6 +9,7 @@ import { CommandHandler, type CommandResult } from '../../src/commands/commands'
 import { VirtualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
 import { actuator } from '../rules/helpers';
+import { prng } from '../../src/core/prng';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -130,18 +131,6 @@ test('the command log is a bounded LRU', () => {
   assert.equal(log.get('x', 'a'), undefined);
   assert.equal(log.get('x', 'c')?.id, 'c');
 });
-
-/** mulberry32: a small seeded PRNG so the fuzz run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: 10 000 random and malformed payloads yield only error results and change no actuator', async () => {
   const { clock, writes, arbiter, handler } = setup();
