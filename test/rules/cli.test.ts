@@ -50,7 +50,7 @@ test('rules check: errors are printed as FILE:LINE:COL and exit 1', async (t) =>
   // "      - set: { actuator: " → "heater" starts at col 26.
   assert.deepEqual(io.stderr.trim().split('\n'), [
     `${file}:3:25: unexpected ">"; expected a value`,
-    `${file}:5:26: unknown actuator "heater" (actuators: furnace, pump)`,
+    `${file}:5:26: unknown actuator "heater" (actuators: furnace, pump, tank.valve)`,
     `2 error(s) in ${dir}`,
   ]);
 });
