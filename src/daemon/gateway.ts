@@ -84,7 +84,6 @@ export class Gateway {
       log: log.child({ component: 'outbox' }),
     });
     this.hub.subscribe(this.table);
-    this.hub.subscribe({ accept: (r) => (this.publishes.has(r.sensor) ? this.outbox.add(r) : undefined) });
     this.drivers = loaded.config.drivers.map((d) => this.runningDriver(d));
   }
 
@@ -93,6 +92,9 @@ export class Gateway {
    * attempt, or after `firstStartWaitMs` (a slow radio must not hold up the rest).
    */
   async start(firstStartWaitMs = 10_000): Promise<void> {
+    // The outbox is the last sink: control loops subscribed before start() see a
+    // reading before a batch-full SQLite commit can delay it.
+    this.hub.subscribe({ accept: (r) => (this.publishes.has(r.sensor) ? this.outbox.add(r) : undefined) });
     this.flushTimer = this.clock.setInterval(() => this.flushWindows(), FLUSH_TICK_MS);
     const first = Promise.all(this.drivers.map((d) => d.start()));
     let timer: TimerHandle | undefined;
