@@ -5,7 +5,7 @@ const FILE = 'counter-totals.json';
 
 interface TotalsFile {
   version: 1;
-  /** Total sensor id → running total in factor units. */
+  /** Counter input id (the pulse input, not its total sensor) → running total in factor units. */
   totals: Record<string, number>;
 }
 
