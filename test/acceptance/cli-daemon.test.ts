@@ -130,6 +130,7 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
   after(async () => {
     await d?.kill();
     await broker?.kill();
+    if (d) fs.rmSync(d.dir, { recursive: true, force: true });
   });
 
   test('status --json: healthy snapshot, exit 0', async () => {
@@ -362,18 +363,27 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     for (let i = 1; i < readings.length; i++) assert.ok(readings[i].ts > readings[i - 1].ts, 'timestamps increase');
   });
 
-  test('watch in a terminal (tmux): values update on screen, Ctrl-C exits 0', async (t) => {
-    const server = `fg-cli-${process.pid}-${Date.now()}`;
+  const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+  test('watch in a terminal (tmux): values update on screen, Ctrl-C exits 0', { skip: hasTmux ? false : 'tmux is not installed (scripts/test-deps.sh)' }, async (t) => {
+    // A private tmux server on its own socket, killed (with its panes) and removed in teardown.
+    const tmuxDir = tempDir('fg-tmux-');
+    const server = path.join(tmuxDir, 'tmux.sock');
     const tmux = (...args: string[]) => {
-      const r = spawnSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { cwd: ROOT, env: cliEnv(), encoding: 'utf8' });
+      const r = spawnSync('tmux', ['-S', server, '-f', '/dev/null', ...args], { cwd: ROOT, env: cliEnv(), encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    t.after(() => spawnSync('tmux', ['-L', server, 'kill-server']));
-    // remain-on-exit keeps the pane after watch exits, so its exit status can be read.
+    t.after(() => {
+      spawnSync('tmux', ['-S', server, 'kill-server']);
+      fs.rmSync(tmuxDir, { recursive: true, force: true });
+    });
+    // bash runs watch and prints its exit status on the screen: tmux 3.3 sometimes leaves an
+    // exited pane process unreaped for seconds, so #{pane_dead} is not a reliable signal.
+    // remain-on-exit keeps the screen readable after bash has exited.
+    const script = '"$0" --import tsx "$1" watch --socket "$2"; echo "watch exited with status $?"';
     tmux(
       'new-session', '-d', '-s', 'w', '-x', '100', '-y', '20', '-c', ROOT,
-      process.execPath, '--import', 'tsx', MAIN, 'watch', '--socket', sock,
+      'bash', '-c', script, process.execPath, MAIN, sock,
       ';', 'set-option', '-t', 'w', 'remain-on-exit', 'on',
     );
     const screen = () => tmux('capture-pane', '-p', '-t', 'w');
@@ -383,7 +393,9 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     const first = await waitFor(() => {
       const s = screen();
       return SENSORS.every((id) => rowOf(s, id)) ? s : undefined;
-    }, { timeoutMs: 10_000, what: `the watch screen; pane: ${screen()}` });
+    }, { timeoutMs: 10_000, what: 'the watch screen' }).catch((err: Error) => {
+      throw new Error(`${err.message}; screen:\n${screen()}`);
+    });
     assert.match(first, /^fieldgate watch: 3 sensor\(s\), Ctrl-C to quit$/m);
     assert.match(first, /^SENSOR +VALUE +UNIT +QUALITY +AGE +HISTORY$/m);
     for (const id of SENSORS) {
@@ -399,11 +411,13 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     assert.equal(later.match(/^fieldgate watch:/gm)?.length, 1, 'redrawn in place, not appended');
 
     tmux('send-keys', '-t', 'w', 'C-c');
-    const dead = await waitFor(() => {
-      const [isDead, status] = tmux('display-message', '-p', '-t', 'w', '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-      return isDead === '1' ? status : undefined;
-    }, { timeoutMs: 5_000, what: 'watch to exit after Ctrl-C' });
-    assert.equal(dead, '0', 'exit status 0 after Ctrl-C');
+    const exit = await waitFor(() => /^watch exited with status (\d+)$/m.exec(screen())?.[1], {
+      timeoutMs: 5_000,
+      what: 'watch to exit after Ctrl-C',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; screen:\n${screen()}`);
+    });
+    assert.equal(exit, '0', 'exit status 0 after Ctrl-C');
   });
 
   test('status exits 1 and names the problem once the broker is gone; the outbox fills', async () => {
