@@ -41,9 +41,9 @@ function uplinkLine(uplink: Record<string, unknown>): string {
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
-/** The arbiter's view of each actuator; the daemon sends it as the snapshot's extra `actuators` field. */
+/** The arbiter's view of each actuator (absent from snapshots of older daemons). */
 function actuatorsOf(s: StatusSnapshot): ActuatorStatus[] {
-  return Array.isArray(s.actuators) ? (s.actuators as ActuatorStatus[]) : [];
+  return Array.isArray(s.actuators) ? s.actuators : [];
 }
 
 /** "false", or "false → true" while a change is deferred (min on/off) or its write is failing. */

@@ -1,4 +1,5 @@
 import type { Reading } from '../core/reading';
+import type { ActuatorStatus } from '../arbiter/arbiter';
 
 /**
  * What the running daemon exposes to the control socket (and so to the CLI).
@@ -39,6 +40,8 @@ export interface StatusSnapshot {
   outbox: BufferStats;
   rules: { loaded: number; active: number; lastReload?: number; lastReloadError?: string };
   lastErrors: { ts: number; component: string; message: string }[];
+  /** The arbiter's view of every actuator: value, owner, writes, errors. */
+  actuators: ActuatorStatus[];
   [extra: string]: unknown;
 }
 

@@ -32,11 +32,14 @@ export interface DryRunLine {
 export function parseTraceCsv(file: string, text: string): { ok: true; rows: TraceRow[] } | { ok: false; problems: Problem[] } {
   const rows: TraceRow[] = [];
   const problems: Problem[] = [];
+  let seenData = false;
   text.split(/\r?\n/).forEach((line, i) => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const cells = trimmed.split(',').map((c) => c.trim());
-    if (i === 0 && cells[0] === 'ts') return; // header
+    const first = !seenData;
+    seenData = true;
+    if (first && cells[0] === 'ts') return; // header: the first line that is not a comment
     const where = { file, line: i + 1, col: 1 };
     if (cells.length < 3 || cells.length > 4) {
       problems.push({ ...where, message: `expected ts,sensor,value[,quality]; got ${cells.length} column(s)` });

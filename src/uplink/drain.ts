@@ -48,7 +48,7 @@ export interface DrainStats {
   /** Data and event messages published. */
   published: number;
   /** Rows (readings and messages) acknowledged and deleted. */
-  acked: number;
+  ackedRows: number;
   /** Rows sent again after a reconnect (the broker may have had them already). */
   duplicates: number;
   /** Rows the broker refused, set aside. */
@@ -74,7 +74,7 @@ export class Drain {
   private sending = false;
   private lastRefusal = '';
   private idleWaiters: Array<() => void> = [];
-  private readonly counts = { published: 0, acked: 0, duplicates: 0, rejected: 0 };
+  private readonly counts = { published: 0, ackedRows: 0, duplicates: 0, rejected: 0 };
 
   constructor(private readonly o: DrainOptions) {}
 
@@ -182,7 +182,7 @@ export class Drain {
     }
     try {
       if (!err) {
-        this.counts.acked += entry.kind === 'readings' ? this.o.outbox.ackReadings(entry.from, entry.to) : Number(this.o.outbox.ackMessage(entry.seq));
+        this.counts.ackedRows += entry.kind === 'readings' ? this.o.outbox.ackReadings(entry.from, entry.to) : Number(this.o.outbox.ackMessage(entry.seq));
         return;
       }
       const reason = `PUBACK 0x${(code as number).toString(16)}: ${errorMessage(err)}`;

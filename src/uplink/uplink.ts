@@ -54,7 +54,7 @@ export interface UplinkStats {
   connectedSince: number | null;
   reconnects: number;
   published: number;
-  acked: number;
+  ackedRows: number;
   duplicates: number;
   rejected: number;
   inflight: number;
@@ -148,7 +148,7 @@ export class Uplink {
       connectedSince: this.connectedSince,
       reconnects: Math.max(0, this.connacks - 1),
       published: d.published,
-      acked: d.acked,
+      ackedRows: d.ackedRows,
       duplicates: d.duplicates,
       rejected: d.rejected,
       inflight: d.inflight,

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../src/cli/command';
 import { watchSensors } from '../../src/cli/watch';
@@ -58,9 +60,11 @@ function hasTmux(): boolean {
 
 test('watch in a terminal (tmux) redraws values and sparklines in place and quits on Ctrl-C', { skip: hasTmux() ? false : 'tmux is not installed' }, async (t) => {
   const { socketPath, view } = await startFakeDaemon(t);
-  const server = `fg-watch-${process.pid}`;
+  // A private tmux server on a socket in a temp dir (removed in teardown), not in /tmp/tmux-0.
+  const tmuxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-tmux-'));
+  const server = path.join(tmuxDir, 'tmux.sock');
   const env = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', server, ...args], { env, encoding: 'utf8' });
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', server, ...args], { env, encoding: 'utf8' });
   const cli = `${process.execPath} --import tsx src/cli/main.ts watch boiler.temp tank.level --socket ${socketPath}`;
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '100', '-y', '12', '-c', repoRoot, `${cli}; echo "EXIT=$?"; sleep 60`);
   t.after(() => {
@@ -69,6 +73,7 @@ test('watch in a terminal (tmux) redraws values and sparklines in place and quit
     } catch {
       // the server is already gone
     }
+    fs.rmSync(tmuxDir, { recursive: true, force: true });
   });
   const screen = () => tmux('capture-pane', '-p', '-t', 'w');
   await waitFor(() => screen().includes('tank.level'), 'the first frame', 20_000);

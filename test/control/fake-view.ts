@@ -38,6 +38,7 @@ export class FakeGatewayView implements GatewayView {
       outbox: this.buffer(),
       rules: { loaded: 4, active: 1 },
       lastErrors: [{ ts: T0 - 5000, component: 'rs485', message: 'timeout on unit 4' }],
+      actuators: [],
     };
   }
 

@@ -76,7 +76,7 @@ test('at most `inflight` messages are unacknowledged; an ack deletes its rows an
   assert.equal(outbox.stats().depth, 6);
   assert.equal(sent.length, 3);
   assert.deepEqual(tsOf(2), [7, 8, 9]);
-  assert.deepEqual(drain.stats(), { published: 3, acked: 3, duplicates: 0, rejected: 0, inflight: 2 });
+  assert.deepEqual(drain.stats(), { published: 3, ackedRows: 3, duplicates: 0, rejected: 0, inflight: 2 });
 });
 
 test('after a disconnect, unacknowledged rows are sent again and counted; stale acks are ignored', (t) => {

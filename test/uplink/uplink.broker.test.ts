@@ -75,7 +75,7 @@ test('the outbox drains in order, in batches, and rows are deleted only after PU
     Array.from({ length: 1200 }, (_, i) => i),
   );
   assert.deepEqual(batches[0].r[8], ['s1', 1008, 8, 0, 0]);
-  assert.equal(uplink.stats().acked, 1200);
+  assert.equal(uplink.stats().ackedRows, 1200);
 });
 
 test('broker stopped and restarted: every reading arrives, in order, none missing', async (t) => {
