@@ -1,7 +1,7 @@
 import type { CommandResultView } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatValue } from './format';
 
 const usage = `Usage: fieldgate actuate ACTUATOR VALUE [--json] [--socket PATH]
@@ -24,24 +24,18 @@ export function parseActuatorValue(text: string): unknown {
   }
 }
 
-export const actuateCommand: CommandModule = {
+export const actuateCommand = daemonCommand({
+  name: 'actuate',
   summary: 'set an actuator through the arbiter and print the result',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io);
-    if (args.positionals.length !== 2) throw new UsageError('actuate takes ACTUATOR and VALUE');
+  arity: { min: 2, max: 2, message: 'actuate takes ACTUATOR and VALUE' },
+  async run(args, io) {
     const [actuator, text] = args.positionals;
     const value = parseActuatorValue(text);
-    return withDaemon('actuate', io, async () => {
-      const r = (await controlRequest(args.socketPath, 'actuate', { actuator, value }, 30_000)) as CommandResultView;
-      if (args.json) printJson(io, r);
-      else if (r.ok) io.out(`${actuator} = ${formatValue(r.applied ?? value)}: applied (command ${r.id})\n`);
-      else io.out(`${actuator} = ${formatValue(value)}: rejected: ${r.error ?? 'no reason given'} (command ${r.id})\n`);
-      return r.ok ? EXIT.OK : EXIT.FAIL;
-    });
+    const r = (await controlRequest(args.socketPath, 'actuate', { actuator, value }, 30_000)) as CommandResultView;
+    if (args.json) printJson(io, r);
+    else if (r.ok) io.out(`${actuator} = ${formatValue(r.applied ?? value)}: applied (command ${r.id})\n`);
+    else io.out(`${actuator} = ${formatValue(value)}: rejected: ${r.error ?? 'no reason given'} (command ${r.id})\n`);
+    return r.ok ? EXIT.OK : EXIT.FAIL;
   },
-};
+});

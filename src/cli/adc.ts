@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { listIioDevices, listVoltageChannels, readVoltageChannel, resolveIioDevice } from '../../drivers/adc/iio';
 import { errorMessage } from '../core/logger';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
+import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CommandModule } from './command';
 
 const usage = `Usage:
   fieldgate adc list                          list IIO devices and their voltage channels
@@ -23,16 +22,7 @@ export const adcCommand: CommandModule = {
       io.out(usage + '\n');
       return EXIT.OK;
     }
-    let args;
-    try {
-      args = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { samples: { type: 'string' }, json: { type: 'boolean' }, 'sysfs-root': { type: 'string' } },
-      });
-    } catch (err) {
-      throw new UsageError(errorMessage(err));
-    }
+    const args = parseCommandArgs(argv, { samples: { type: 'string' }, json: { type: 'boolean' }, 'sysfs-root': { type: 'string' } });
     const sysfsRoot = args.values['sysfs-root'] ?? io.env.FIELDGATE_SYSFS_ROOT ?? '/sys';
     const json = args.values.json === true;
     const [sub, device, channelText, ...extra] = args.positionals;

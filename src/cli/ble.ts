@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
 import { decodeAdvertisement } from '../../drivers/ble/decoders';
 import { createNobleRadio } from '../../drivers/ble/noble-radio';
 import type { Advertisement, BleRadio } from '../../drivers/ble/radio';
 import { DriverUnavailableError } from '../../drivers/driver';
 import { systemClock, type Clock } from '../core/clock';
-import { errorMessage } from '../core/logger';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
+import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CommandModule } from './command';
 import { table } from './format';
 
 const usage = `Usage:
@@ -81,12 +79,7 @@ export function makeBleCommand(deps: BleCommandDeps = defaultDeps): CommandModul
         io.out(usage + '\n');
         return EXIT.OK;
       }
-      let parsed;
-      try {
-        parsed = parseArgs({ args: argv, allowPositionals: true, options: { seconds: { type: 'string' }, hci: { type: 'string' }, json: { type: 'boolean' } } });
-      } catch (err) {
-        throw new UsageError(errorMessage(err));
-      }
+      const parsed = parseCommandArgs(argv, { seconds: { type: 'string' }, hci: { type: 'string' }, json: { type: 'boolean' } });
       const [sub, ...rest] = parsed.positionals;
       if (sub !== 'scan') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
       if (rest.length > 0) throw new UsageError('ble scan takes no arguments');

@@ -1,7 +1,7 @@
 import type { BufferStats } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatAge, formatBytes, formatTime, keyValues } from './format';
 
 const usage = `Usage: fieldgate buffer [--json] [--socket PATH]
@@ -21,21 +21,14 @@ export function renderBuffer(b: BufferStats): string {
   ]);
 }
 
-export const bufferCommand: CommandModule = {
+export const bufferCommand = daemonCommand({
+  name: 'buffer',
   summary: 'outbox depth, oldest age, evicted count, disk size',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io);
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    return withDaemon('buffer', io, async () => {
-      const b = (await controlRequest(args.socketPath, 'buffer')) as BufferStats;
-      if (args.json) printJson(io, b);
-      else io.out(renderBuffer(b));
-      return EXIT.OK;
-    });
+  async run(args, io) {
+    const b = (await controlRequest(args.socketPath, 'buffer')) as BufferStats;
+    if (args.json) printJson(io, b);
+    else io.out(renderBuffer(b));
+    return EXIT.OK;
   },
-};
+});

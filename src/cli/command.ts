@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /**
  * The CLI command contract. Each top-level word (`run`, `config`, `modbus`, ...)
  * is one CommandModule in src/cli/main.ts's table. run() gets the arguments after
@@ -37,4 +39,16 @@ export class UsageError extends Error {}
 
 export function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
+}
+
+/**
+ * node:util parseArgs, strict (unknown flags are errors), positionals allowed;
+ * wrong usage becomes a UsageError so main() prints the command's usage.
+ */
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }

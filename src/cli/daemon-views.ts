@@ -14,7 +14,7 @@ import {
 } from '../control/client';
 import { DEFAULT_SOCKET_PATH } from '../control/protocol';
 import type { RuleRow } from '../daemon/view';
-import { EXIT, UsageError, type CliIO } from './command';
+import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
 import { formatTime, table, type Colour } from './format';
 
 export const COMMON_OPTIONS_USAGE = `  --json           machine-readable output (one JSON document)
@@ -71,6 +71,42 @@ export async function withDaemon(command: string, io: CliIO, body: () => Promise
     }
     throw err;
   }
+}
+
+export interface DaemonCommandSpec {
+  /** The command word, used in error messages. */
+  name: string;
+  summary: string;
+  usage: string;
+  /** The command's own options besides --json and --socket. */
+  options?: Record<string, OptionSpec>;
+  /** How many positional arguments it takes (default none) and what to say otherwise. */
+  arity?: { min: number; max: number; message: string };
+  /** The body: talks to the daemon; its connection errors become messages and exit codes. */
+  run(args: DaemonArgs, io: CliIO): Promise<number>;
+}
+
+/**
+ * A CLI command that talks to the running daemon: --help, the common flags, the
+ * argument count and the "daemon not running" handling, so each command file
+ * holds only its request and its rendering.
+ */
+export function daemonCommand(spec: DaemonCommandSpec): CommandModule {
+  return {
+    summary: spec.summary,
+    usage: spec.usage,
+    async run(argv, io) {
+      if (wantsHelp(argv)) {
+        io.out(spec.usage + '\n');
+        return EXIT.OK;
+      }
+      const args = parseDaemonArgs(argv, io, spec.options);
+      const n = args.positionals.length;
+      const arity = spec.arity ?? { min: 0, max: 0, message: `unexpected argument "${args.positionals[0]}"` };
+      if (n < arity.min || n > arity.max) throw new UsageError(arity.message);
+      return withDaemon(spec.name, io, () => spec.run(args, io));
+    },
+  };
 }
 
 export function printJson(io: CliIO, value: unknown): void {

@@ -1,7 +1,7 @@
 import type { StageTrace } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT, UsageError } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatTime, formatValue, table } from './format';
 import { parseDuration } from '../core/duration';
 
@@ -20,24 +20,19 @@ export function renderTrace(t: StageTrace): string {
   return `${t.sensor} at ${formatTime(t.ts)}\n` + table(['STAGE', 'VALUE', 'QUALITY'], rows, { align: ['left', 'right', 'left'] });
 }
 
-export const readCommand: CommandModule = {
+export const readCommand = daemonCommand({
+  name: 'read',
   summary: 'a fresh reading of one sensor, with the value after each pipeline stage',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io, { timeout: { type: 'string' } });
-    if (args.positionals.length !== 1) throw new UsageError('read takes exactly one SENSOR');
+  options: { timeout: { type: 'string' } },
+  arity: { min: 1, max: 1, message: 'read takes exactly one SENSOR' },
+  async run(args, io) {
     const timeoutMs = parseDuration(String(args.values.timeout ?? '10s'));
     if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError('--timeout expects a duration such as 500ms, 10s or 2m');
-    return withDaemon('read', io, async () => {
-      const params = { sensor: args.positionals[0], timeoutMs };
-      const t = (await controlRequest(args.socketPath, 'read', params, timeoutMs + 2000)) as StageTrace;
-      if (args.json) printJson(io, t);
-      else io.out(renderTrace(t));
-      return EXIT.OK;
-    });
+    const params = { sensor: args.positionals[0], timeoutMs };
+    const t = (await controlRequest(args.socketPath, 'read', params, timeoutMs + 2000)) as StageTrace;
+    if (args.json) printJson(io, t);
+    else io.out(renderTrace(t));
+    return EXIT.OK;
   },
-};
+});

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
+import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CommandModule } from './command';
 import { runDaemon } from '../daemon/run';
 import { LOG_LEVELS, type LogLevel } from '../core/logger';
 
@@ -23,22 +22,14 @@ export const runCommand: CommandModule = {
       io.out(usage + '\n');
       return EXIT.OK;
     }
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          config: { type: 'string' },
-          rules: { type: 'string' },
-          state: { type: 'string' },
-          socket: { type: 'string' },
-          'log-level': { type: 'string' },
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values, positionals } = parseCommandArgs(argv, {
+      config: { type: 'string' },
+      rules: { type: 'string' },
+      state: { type: 'string' },
+      socket: { type: 'string' },
+      'log-level': { type: 'string' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const level = values['log-level'] ?? io.env.FIELDGATE_LOG_LEVEL;
     if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);

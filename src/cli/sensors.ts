@@ -1,7 +1,7 @@
 import type { SensorRow } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatAge, formatValue, table, type Colour } from './format';
 
 const usage = `Usage: fieldgate sensors [--json] [--socket PATH]
@@ -35,21 +35,14 @@ export function renderSensors(rows: SensorRow[], colour: boolean): string {
   );
 }
 
-export const sensorsCommand: CommandModule = {
+export const sensorsCommand = daemonCommand({
+  name: 'sensors',
   summary: 'table of every sensor: value, unit, quality, age, driver, errors',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io);
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    return withDaemon('sensors', io, async () => {
-      const rows = (await controlRequest(args.socketPath, 'sensors')) as SensorRow[];
-      if (args.json) printJson(io, rows);
-      else io.out(renderSensors(rows, io.isTTY));
-      return EXIT.OK;
-    });
+  async run(args, io) {
+    const rows = (await controlRequest(args.socketPath, 'sensors')) as SensorRow[];
+    if (args.json) printJson(io, rows);
+    else io.out(renderSensors(rows, io.isTTY));
+    return EXIT.OK;
   },
-};
+});

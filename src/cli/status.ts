@@ -1,8 +1,8 @@
 import type { ActuatorStatus } from '../arbiter/arbiter';
 import type { DriverRow, StatusSnapshot } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatAge, formatBytes, formatTime, formatValue, keyValues, paint, table, type Colour } from './format';
 
 const usage = `Usage: fieldgate status [--json] [--socket PATH]
@@ -110,21 +110,14 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
   return out.join('');
 }
 
-export const statusCommand: CommandModule = {
+export const statusCommand = daemonCommand({
+  name: 'status',
   summary: 'gateway health from the running daemon (exit 1 when unhealthy)',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io);
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    return withDaemon('status', io, async () => {
-      const s = (await controlRequest(args.socketPath, 'status')) as StatusSnapshot;
-      if (args.json) printJson(io, s);
-      else io.out(renderStatus(s, io.isTTY));
-      return s.healthy ? EXIT.OK : EXIT.FAIL;
-    });
+  async run(args, io) {
+    const s = (await controlRequest(args.socketPath, 'status')) as StatusSnapshot;
+    if (args.json) printJson(io, s);
+    else io.out(renderStatus(s, io.isTTY));
+    return s.healthy ? EXIT.OK : EXIT.FAIL;
   },
-};
+});

@@ -6,8 +6,8 @@
 import { controlRequest, controlStream } from '../control/client';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock';
 import type { SensorRow } from '../daemon/view';
-import { EXIT, type CliIO, type CommandModule, wantsHelp } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, withDaemon } from './daemon-views';
+import { EXIT, type CliIO } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand } from './daemon-views';
 import { formatAge, formatTime, formatValue, sparkline, table } from './format';
 
 const usage = `Usage: fieldgate watch [SENSOR...] [--json] [--socket PATH]
@@ -135,26 +135,21 @@ export async function watchSensors(opts: WatchOptions): Promise<number> {
   }
 }
 
-export const watchCommand: CommandModule = {
+export const watchCommand = daemonCommand({
+  name: 'watch',
   summary: 'live view of readings with a sparkline per sensor (Ctrl-C quits)',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io);
+  arity: { min: 0, max: Infinity, message: '' },
+  async run(args, io) {
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
     try {
-      return await withDaemon('watch', io, () =>
-        watchSensors({ socketPath: args.socketPath, sensors: args.positionals, json: args.json, io, signal: abort.signal }),
-      );
+      return await watchSensors({ socketPath: args.socketPath, sensors: args.positionals, json: args.json, io, signal: abort.signal });
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
   },
-};
+});

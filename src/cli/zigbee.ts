@@ -1,7 +1,7 @@
 import type { StatusSnapshot } from '../daemon/view';
 import { controlRequest } from '../control/client';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
-import { COMMON_OPTIONS_USAGE, parseDaemonArgs, printJson, withDaemon } from './daemon-views';
+import { EXIT, UsageError } from './command';
+import { COMMON_OPTIONS_USAGE, daemonCommand, printJson } from './daemon-views';
 import { formatValue, recordsTable } from './format';
 
 const usage = `Usage:
@@ -66,23 +66,19 @@ function plan(sub: string | undefined, rest: string[], seconds: string | undefin
   throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
 }
 
-export const zigbeeCommand: CommandModule = {
+export const zigbeeCommand = daemonCommand({
+  name: 'zigbee',
   summary: 'zigbee devices, permit-join and attribute reads through the daemon',
   usage,
-  async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage + '\n');
-      return EXIT.OK;
-    }
-    const args = parseDaemonArgs(argv, io, { driver: { type: 'string' }, seconds: { type: 'string' } });
+  options: { driver: { type: 'string' }, seconds: { type: 'string' } },
+  arity: { min: 0, max: Infinity, message: '' },
+  async run(args, io) {
     const [sub, ...rest] = args.positionals;
     const call = plan(sub, rest, args.values.seconds as string | undefined);
-    return withDaemon('zigbee', io, async () => {
-      const driver = await zigbeeDriverId(args.socketPath, args.values.driver as string | undefined);
-      const result = await controlRequest(args.socketPath, 'driver', { driver, op: call.op, args: call.args }, 30_000);
-      if (args.json) printJson(io, result);
-      else io.out(call.describe(driver, result));
-      return EXIT.OK;
-    });
+    const driver = await zigbeeDriverId(args.socketPath, args.values.driver as string | undefined);
+    const result = await controlRequest(args.socketPath, 'driver', { driver, op: call.op, args: call.args }, 30_000);
+    if (args.json) printJson(io, result);
+    else io.out(call.describe(driver, result));
+    return EXIT.OK;
   },
-};
+});
