@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { connect } from 'mqtt';
@@ -11,6 +11,17 @@ import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
 import { counterConfig } from './sim-config';
+
+/** Every payload published on the gateway's status topic, in order. */
+async function statusWatcher(t: TestContext, url: string): Promise<string[]> {
+  const watcher = connect(url, { reconnectPeriod: 0 });
+  t.after(() => watcher.end(true));
+  const status: string[] = [];
+  watcher.on('message', (_topic, payload) => status.push(payload.toString()));
+  await new Promise<void>((resolve) => watcher.once('connect', () => resolve()));
+  await watcher.subscribeAsync('fieldgate/test-gw/status', { qos: 1 });
+  return status;
+}
 
 async function persistentRecorder(url: string, clientId: string) {
   const client = connect(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4 });
@@ -70,12 +81,7 @@ test('killing the daemon with SIGKILL makes the broker publish the retained offl
   t.after(() => broker.kill());
   const d = startDaemon({ config: counterConfig({ broker: broker.url, interval: '100ms' }) });
   t.after(() => d.kill());
-  const watcher = connect(broker.url, { reconnectPeriod: 0 });
-  t.after(() => watcher.end(true));
-  const status: string[] = [];
-  watcher.on('message', (_topic, payload) => status.push(payload.toString()));
-  await new Promise<void>((resolve) => watcher.once('connect', () => resolve()));
-  await watcher.subscribeAsync('fieldgate/test-gw/status', { qos: 1 });
+  const status = await statusWatcher(t, broker.url);
   await waitFor(() => status.includes('online'), { timeoutMs: 10_000, what: 'retained online' });
   await d.kill();
   await waitFor(() => status[status.length - 1] === 'offline', { timeoutMs: 10_000, what: 'the Last Will' });
@@ -94,12 +100,7 @@ test('a clean stop (SIGTERM) publishes offline itself and exits 0', { timeout: 3
   t.after(() => broker.kill());
   const d = startDaemon({ config: counterConfig({ broker: broker.url, interval: '100ms' }) });
   t.after(() => d.kill());
-  const watcher = connect(broker.url, { reconnectPeriod: 0 });
-  t.after(() => watcher.end(true));
-  const status: string[] = [];
-  watcher.on('message', (_topic, payload) => status.push(payload.toString()));
-  await new Promise<void>((resolve) => watcher.once('connect', () => resolve()));
-  await watcher.subscribeAsync('fieldgate/test-gw/status', { qos: 1 });
+  const status = await statusWatcher(t, broker.url);
   await waitFor(() => status.includes('online'), { timeoutMs: 10_000, what: 'online' });
   assert.equal(await d.stop('SIGTERM'), 0);
   await waitFor(() => status[status.length - 1] === 'offline', { timeoutMs: 5_000, what: 'offline after a clean stop' });

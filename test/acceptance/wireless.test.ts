@@ -30,13 +30,13 @@ import { controlRequest } from '../../src/control/client';
 import type { Driver, DriverContext } from '../../drivers/driver';
 import { createBleDriverKind, FakeBleRadio, loadRecording } from '../../drivers/ble';
 import type { BleDriverConfig } from '../../drivers/ble/schema';
-import { loadNoble } from '../../drivers/ble/noble-radio';
 import { createZigbeeDriverKind, FakeZigbeeController, loadZigbeeRecording } from '../../drivers/zigbee';
 import type { ZigbeeDriverConfig } from '../../drivers/zigbee/schema';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto';
 import { record, type Recorder } from '../helpers/mqtt-recorder';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
+import { hasBluetooth } from '../helpers/hardware';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 
@@ -356,14 +356,6 @@ test('Zigbee: attribute reports → readings; the heater plug switched by a clou
 // ---------------------------------------------------------------------------
 // 3. This machine: no Bluetooth, no Zigbee adapter
 
-function hasBluetooth(): boolean {
-  try {
-    loadNoble(0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ABSENT_ADAPTER = '/dev/serial/by-id/usb-Texas_Instruments_TI_CC2652R1_fieldgate-acceptance-absent-if00';
 

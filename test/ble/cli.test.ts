@@ -7,7 +7,7 @@ import { bleCommand, makeBleCommand } from '../../src/cli/ble';
 import type { CliIO } from '../../src/cli/command';
 import { EXIT } from '../../src/cli/command';
 import { VirtualClock } from '../../src/core/clock';
-import { loadNoble } from '../../drivers/ble/noble-radio';
+import { hasBluetooth } from '../helpers/hardware';
 
 const recording = loadRecording(path.join(__dirname, '../fixtures/ble/site-a.json'));
 
@@ -68,14 +68,6 @@ test('ble scan reports an unavailable adapter with its fix and exits 1', async (
   assert.equal(c.err(), 'fieldgate ble: Bluetooth unavailable: no Bluetooth adapter (hci0) found\nfix: join group bluetooth\n');
 });
 
-function hasBluetooth(): boolean {
-  try {
-    loadNoble(0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('the real command on a machine without Bluetooth fails with the clear message', { skip: hasBluetooth() && 'this machine has a Bluetooth adapter' }, async () => {
   const c = captureIO();

@@ -3,17 +3,9 @@ import assert from 'node:assert/strict';
 import { BleDriver } from '../../drivers/ble';
 import { bleDriverSchema } from '../../drivers/ble/schema';
 import { DriverUnavailableError } from '../../drivers/driver';
-import { loadNoble } from '../../drivers/ble/noble-radio';
 import { recordingContext } from './driver-context';
+import { hasBluetooth } from '../helpers/hardware';
 
-function hasBluetooth(): boolean {
-  try {
-    loadNoble(0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('without a Bluetooth HCI, the noble-backed driver reports unavailable with the reason and the fix', { skip: hasBluetooth() && 'this machine has a Bluetooth adapter' }, async () => {
   const { ctx, clock } = recordingContext('ble0');

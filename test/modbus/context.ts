@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { systemClock, type Clock } from '../../src/core/clock';
 import { memoryLogger } from '../../src/core/logger';
 import type { Quality, ReadingValue } from '../../src/core/reading';
@@ -36,3 +37,13 @@ export function modbusConfig(input: unknown): ModbusDriverConfig {
 
 export const last = (ctx: RecordingContext, sensor: string): Emitted | undefined => ctx.emitted.filter((e) => e.sensor === sensor).at(-1);
 export const readingsOf = (ctx: RecordingContext, sensor: string): Emitted[] => ctx.emitted.filter((e) => e.sensor === sensor);
+
+/** Every point of a typeMatrix() read its expected value with good quality. */
+export function assertTypeMatrix(ctx: Parameters<typeof last>[0], expected: Map<string, number | string>): void {
+  for (const [id, want] of expected) {
+    const got = last(ctx, id);
+    assert.equal(got?.quality, 'good', id);
+    if (typeof want === 'number') assert.ok(Math.abs((got?.value as number) - want) < 1e-9, `${id}: ${got?.value} != ${want}`);
+    else assert.equal(got?.value, want, id);
+  }
+}

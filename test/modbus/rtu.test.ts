@@ -6,7 +6,7 @@ import { errorMessage } from '../../src/core/logger';
 import { RtuSlave, SlaveModel } from '../helpers/modbus-slave';
 import { SocatPair } from '../helpers/socat';
 import { waitFor } from '../helpers/wait';
-import { last, modbusConfig, readingsOf, recordingContext } from './context';
+import { assertTypeMatrix, last, modbusConfig, readingsOf, recordingContext } from './context';
 import { typeMatrix } from './type-matrix';
 
 type T = { after(fn: () => Promise<void> | void): void };
@@ -31,12 +31,7 @@ test('rtu over a pty: every data type and byte order reads its known value', asy
   const { ctx, driver } = await rtuSetup(t, [{ name: 'meter', unit: 5, interval: '1s', sensors }], model);
   await driver.start();
   await waitFor(() => [...expected.keys()].every((id) => last(ctx, id)), { what: 'one reading of every point' });
-  for (const [id, want] of expected) {
-    const got = last(ctx, id);
-    assert.equal(got?.quality, 'good', id);
-    if (typeof want === 'number') assert.ok(Math.abs((got?.value as number) - want) < 1e-9, `${id}: ${got?.value} != ${want}`);
-    else assert.equal(got?.value, want, id);
-  }
+  assertTypeMatrix(ctx, expected);
   // Holding points from 100 each followed by a 1-register gap: 4 × (3+3+3+2+2+5+5+5+4) = 128
   // addresses, last point ending at 226: 127 registers > 125, so 2 holding reads; plus one
   // read each for the coil, the discrete input and input registers 11..20 (gap 8 ≤ maxGap 10).

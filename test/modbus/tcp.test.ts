@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ModbusDriver } from '../../drivers/modbus/driver';
 import { SlaveModel, startTcpSlave } from '../helpers/modbus-slave';
 import { waitFor } from '../helpers/wait';
-import { last, modbusConfig, readingsOf, recordingContext } from './context';
+import { assertTypeMatrix, last, modbusConfig, readingsOf, recordingContext } from './context';
 import { typeMatrix } from './type-matrix';
 
 async function tcpSetup(t: { after(fn: () => Promise<void> | void): void }, devices: unknown[], model = new SlaveModel()) {
@@ -24,12 +24,7 @@ test('tcp: every data type and byte order reads its known value', async (t) => {
   const { ctx, driver } = await tcpSetup(t, [{ name: 'meter', unit: 1, interval: '1s', sensors }], model);
   await driver.start();
   await waitFor(() => [...expected.keys()].every((id) => last(ctx, id)), { what: 'one reading of every point' });
-  for (const [id, want] of expected) {
-    const got = last(ctx, id);
-    assert.equal(got?.quality, 'good', id);
-    if (typeof want === 'number') assert.ok(Math.abs((got?.value as number) - want) < 1e-9, `${id}: ${got?.value} != ${want}`);
-    else assert.equal(got?.value, want, id);
-  }
+  assertTypeMatrix(ctx, expected);
 });
 
 test('tcp: 40 points in 3 clusters are read with 3 transactions per cycle', async (t) => {
