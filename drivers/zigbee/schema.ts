@@ -62,7 +62,7 @@ export const zigbeeDriverSchema = z
   })
   .describe('Zigbee devices through a coordinator (via zigbee-herdsman).');
 
-export const zigbeeTargetSchema = z
+const deviceTargetSchema = z
   .strictObject({
     device: z.string().min(1).describe('Friendly name or IEEE address of the device.'),
     endpoint: z.number().int().min(1).max(240).optional().describe('Endpoint (default: the first with the cluster).'),
@@ -70,6 +70,14 @@ export const zigbeeTargetSchema = z
     transition: z.number().min(0).default(0).describe('level: transition time in seconds.'),
   })
   .describe('Switch a Zigbee device or set its level.');
+
+const permitJoinTargetSchema = z
+  .strictObject({
+    command: z.literal('permitJoin'),
+  })
+  .describe('Open the network for joining for VALUE seconds (capped at permitJoinMax; 0 closes it). Use with a number actuator, e.g. for a cloud permit-join command.');
+
+export const zigbeeTargetSchema = z.union([deviceTargetSchema, permitJoinTargetSchema]);
 
 export type ZigbeeDriverConfig = z.infer<typeof zigbeeDriverSchema>;
 export type ZigbeeDeviceConfig = z.infer<typeof zigbeeDeviceSchema>;

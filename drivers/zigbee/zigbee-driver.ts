@@ -102,6 +102,10 @@ export class ZigbeeDriver implements Driver {
 
   async write(target: unknown, value: number | boolean): Promise<void> {
     const t = target as ZigbeeTarget;
+    if (t.command === 'permitJoin') {
+      await this.permitJoin(Number(value));
+      return;
+    }
     const ieee = this.resolve(t.device);
     const c = this.running();
     if (t.command === 'onOff') return c.command(ieee, t.endpoint, 'genOnOff', Number(value) ? 'on' : 'off', {});

@@ -107,7 +107,11 @@ test('permit join is bounded; reads go through the controller; reporting is conf
   await driver.start();
   assert.equal(await driver.permitJoin(600), 254);
   assert.equal(await driver.permitJoin(60), 60);
-  assert.deepEqual(controller.permitJoins, [254, 60]);
+  // As an actuator target (the cloud's permit-join command): VALUE seconds, capped too.
+  await driver.write({ command: 'permitJoin' }, 120);
+  await driver.write({ command: 'permitJoin' }, 1000);
+  assert.deepEqual(controller.permitJoins, [254, 60, 120, 254]);
+  await driver.permitJoin(60);
   assert.equal((driver.health() as { permitJoinRemainingMs: number }).permitJoinRemainingMs, 60_000);
   controller.attributes.set(`${TH}/genBasic`, { modelId: 'WSDCGQ11LM', swBuildId: '3000-0001' });
   assert.equal(await driver.readAttribute('cold-room', 'genBasic', 'modelId'), 'WSDCGQ11LM');
