@@ -17,6 +17,19 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** ACL file content (anonymous clients get these lines); e.g. "topic write a/#". */
   acl?: string;
+  /** Make the listener TLS-only (url becomes mqtts://). Files are PEM paths; they are copied into the broker's temp dir. */
+  tls?: MosquittoTls;
+}
+
+export interface MosquittoTls {
+  /** CA that verifies client certificates. */
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  /** Refuse clients without a certificate signed by cafile (default true). */
+  requireCertificate?: boolean;
+  /** The client certificate's CN becomes the MQTT username (default true). */
+  useIdentityAsUsername?: boolean;
 }
 
 export interface Mosquitto {
@@ -54,14 +67,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const port = opts.port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest none'];
+  const lines = [`listener ${port} 127.0.0.1`, ...(opts.tls ? tlsLines(opts.tls, dir) : []), 'allow_anonymous true', 'log_dest none'];
   lines.push(opts.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false');
   if (opts.acl !== undefined) {
     fs.writeFileSync(path.join(dir, 'acl'), opts.acl + '\n');
     lines.push(`acl_file ${path.join(dir, 'acl')}`);
   }
   fs.writeFileSync(conf, lines.join('\n') + '\n');
-  // Started as root, mosquitto drops to the "mosquitto" user and must still read its ACL and write its database here.
+  // Started as root, mosquitto drops to the "mosquitto" user and must still read its ACL, TLS files and write its database here.
   fs.chmodSync(dir, 0o777);
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -87,7 +100,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
 
   await launch();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     stop: () => terminate('SIGTERM'),
     restart: async () => {
@@ -99,4 +112,21 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Listener lines for a TLS listener; the PEM files are copied into `dir`, readable by the mosquitto user. */
+function tlsLines(tls: MosquittoTls, dir: string): string[] {
+  const copy = (name: string, from: string) => {
+    const to = path.join(dir, name);
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, 0o644); // a throwaway test key; the broker may read it after dropping root
+    return to;
+  };
+  return [
+    `cafile ${copy('tls-ca.pem', tls.cafile)}`,
+    `certfile ${copy('tls-cert.pem', tls.certfile)}`,
+    `keyfile ${copy('tls-key.pem', tls.keyfile)}`,
+    `require_certificate ${tls.requireCertificate ?? true}`,
+    `use_identity_as_username ${tls.useIdentityAsUsername ?? true}`,
+  ];
 }
