@@ -36,8 +36,17 @@ export interface DaemonStartOptions {
   args?: string[];
 }
 
+// Temp dirs made for a test file are removed when its process exits (after every
+// test's teardown has killed the daemons using them).
+const madeDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'fg-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
 }
 
 export function startDaemon(opts: DaemonStartOptions): DaemonProcess {
