@@ -18,8 +18,10 @@ import Database from 'better-sqlite3';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
-import { decodeProperties, encodeProperties, packQualityFlags, unpackQualityFlags } from './codec';
+import { decodeProperties, encodeProperties, unpackQualityFlags } from './codec';
 import { evict, EVICT_LOW_WATER, overBudget, usedBytes, type Budget } from './eviction';
+import { PendingRows } from './pending';
+import { ReadingBatch } from './reading-batch';
 import type { OutboxConfig } from './schema';
 import { prepareStatements, type MessageRow, type MetaKey, type ReadingRow, type Statements } from './sql';
 import type { OutboxMessage, OutboxStats, RejectedRow, StoredMessage, StoredReading } from './types';
@@ -41,8 +43,6 @@ export interface CommitInfo {
   messages: number;
 }
 
-type Pending = { kind: 'reading'; r: Reading } | { kind: 'message'; m: OutboxMessage; at: number };
-
 /** Readings kept in memory while commits fail, as a multiple of flushRows (at least 10 000). */
 const PENDING_LIMIT_FACTOR = 20;
 const REJECTED_KEEP = 10_000;
@@ -56,7 +56,7 @@ export class Outbox {
   private readonly sensorIds = new Map<string, number>();
   private readonly sensorNames = new Map<number, string>();
   private readonly listeners = new Set<(info: CommitInfo) => void>();
-  private pending: Pending[] = [];
+  private readonly pending = new PendingRows();
   private timer: TimerHandle | undefined;
   private lastSeq: number;
   private depth: number;
@@ -91,7 +91,7 @@ export class Outbox {
   /** Buffer a reading; committed with its batch (no I/O here unless the batch is full). */
   add(r: Reading): void {
     if (this.refuseClosed()) return;
-    this.pending.push({ kind: 'reading', r });
+    this.pending.pushReading(r);
     this.boundPending();
     if (this.pending.length >= this.opts.config.flushRows) this.flush();
     else this.armTimer();
@@ -100,7 +100,7 @@ export class Outbox {
   /** Store an event/alarm/command result (absolute topic); committed immediately. */
   addMessage(m: OutboxMessage): void {
     if (this.refuseClosed()) return;
-    this.pending.push({ kind: 'message', m, at: this.opts.clock.now() });
+    this.pending.pushMessage(m, this.opts.clock.now());
     this.flush();
   }
 
@@ -109,10 +109,9 @@ export class Outbox {
     this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0 && this.droppedUnpersisted === 0) return true;
-    const batch = this.pending;
     try {
-      const info = this.commit(batch);
-      this.pending = [];
+      const info = this.commit(this.pending);
+      this.pending.clear();
       if (this.failing) {
         this.failing = false;
         this.log.info('outbox commits recovered', { commitErrors: this.commitErrors });
@@ -142,7 +141,12 @@ export class Outbox {
 
   /** Committed readings with seq > afterSeq, oldest first. */
   peekReadings(afterSeq: number, limit: number): StoredReading[] {
-    return this.st.peekReadings.all(afterSeq, limit).map((row) => this.toStoredReading(row));
+    return this.peekReadingBatch(afterSeq, limit).toStoredReadings();
+  }
+
+  /** peekReadings without an object per reading (the uplink's hot path). */
+  peekReadingBatch(afterSeq: number, limit: number): ReadingBatch {
+    return new ReadingBatch(this.st.peekReadingTuples.all(afterSeq, limit), this.sensorNames);
   }
 
   /** Delete readings fromSeq..toSeq (inclusive) once the broker acknowledged them. */
@@ -243,20 +247,21 @@ export class Outbox {
     this.db.close();
   }
 
-  private commit(batch: Pending[]): CommitInfo {
+  private commit(batch: PendingRows): CommitInfo {
     const newSensors = new Map<string, number>();
     const dropped = this.droppedUnpersisted;
     const result = this.db.transaction(() => {
       let seq = this.lastSeq;
       let readings = 0;
       let messages = 0;
-      for (const p of batch) {
+      for (let i = 0; i < batch.length; i++) {
         seq++;
-        if (p.kind === 'reading') {
-          const r = p.r;
-          const sensor = this.sensorIds.get(r.sensor) ?? newSensors.get(r.sensor) ?? this.insertSensor(r.sensor, newSensors);
-          const isText = typeof r.value === 'string';
-          this.st.insertReading.run(seq, sensor, r.ts, isText ? null : (r.value as number), isText ? (r.value as string) : null, packQualityFlags(r.quality, r.flags));
+        const p = batch.message(i);
+        if (p === null) {
+          const name = batch.sensor(i);
+          const sensor = this.sensorIds.get(name) ?? newSensors.get(name) ?? this.insertSensor(name, newSensors);
+          const text = batch.text(i);
+          this.st.insertReading.run(seq, sensor, batch.ts(i), text === null ? batch.number(i) : null, text, batch.qf(i));
           readings++;
         } else {
           const m = p.m;
@@ -339,10 +344,7 @@ export class Outbox {
   private boundPending(): void {
     const limit = Math.max(10_000, this.opts.config.flushRows * PENDING_LIMIT_FACTOR);
     if (this.pending.length <= limit) return;
-    const idx = this.pending.findIndex((p) => p.kind === 'reading');
-    if (idx < 0) return;
-    this.pending.splice(idx, 1);
-    this.droppedUnpersisted++;
+    if (this.pending.dropOldestReading()) this.droppedUnpersisted++;
   }
 
   private refuseClosed(): boolean {

@@ -32,6 +32,9 @@ export interface ReadingRow {
   qf: number;
 }
 
+/** A reading row in raw mode (one array per row, no property names): the uplink's hot path. */
+export type ReadingTuple = [seq: number, sensor: number, ts: number, value: number | null, text: string | null, qf: number];
+
 export interface MessageRow {
   seq: number;
   topic: string;
@@ -58,7 +61,9 @@ export function prepareStatements(db: Database.Database) {
     insertMessage: db.prepare<[number, string, Buffer, number, number, number, string | null, number]>(
       'INSERT INTO messages (seq, topic, payload, priority, retain, qos, properties, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    peekReadings: db.prepare<[number, number], ReadingRow>('SELECT seq, sensor, ts, value, text, qf FROM readings WHERE seq > ? ORDER BY seq LIMIT ?'),
+    peekReadingTuples: db
+      .prepare<[number, number], ReadingTuple>('SELECT seq, sensor, ts, value, text, qf FROM readings WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw(true),
     peekMessages: db.prepare<[number, number], MessageRow>(
       'SELECT seq, topic, payload, priority, retain, qos, properties, ts FROM messages WHERE seq > ? ORDER BY seq LIMIT ?',
     ),

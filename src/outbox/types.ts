@@ -31,6 +31,20 @@ export interface StoredReading {
   flags: number;
 }
 
+/**
+ * Committed readings read through accessors (i = 0 … length-1, oldest first), for code
+ * that walks a batch once and does not need an object per reading (the uplink's encoder).
+ */
+export interface ReadingSource {
+  readonly length: number;
+  seq(i: number): number;
+  sensor(i: number): string;
+  ts(i: number): number;
+  value(i: number): number | string;
+  quality(i: number): Quality;
+  flags(i: number): number;
+}
+
 /** A committed message as the uplink reads it back. */
 export interface StoredMessage {
   seq: number;

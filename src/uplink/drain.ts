@@ -14,13 +14,14 @@
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Outbox } from '../outbox/outbox';
-import type { MessageProperties, StoredMessage, StoredReading } from '../outbox/types';
-import { encodeBatch } from './batch-format';
+import type { ReadingBatch } from '../outbox/reading-batch';
+import type { MessageProperties, StoredMessage } from '../outbox/types';
+import { BatchEncoder } from './batch-format';
 
 /** The part of the outbox the uplink uses. */
 export type UplinkOutbox = Pick<
   Outbox,
-  'peekReadings' | 'ackReadings' | 'peekMessages' | 'ackMessage' | 'setAside' | 'lastCommittedSeq' | 'onCommitted'
+  'peekReadingBatch' | 'ackReadings' | 'peekMessages' | 'ackMessage' | 'setAside' | 'lastCommittedSeq' | 'onCommitted'
 >;
 
 export interface PublishOptions {
@@ -56,7 +57,8 @@ export interface DrainStats {
   inflight: number;
 }
 
-type InFlight = { kind: 'readings'; from: number; to: number; seqs: number[] } | { kind: 'message'; seq: number };
+/** A readings batch is every reading with from <= seq <= to (messages share the seq space). */
+type InFlight = { kind: 'readings'; from: number; to: number } | { kind: 'message'; seq: number };
 
 const REFUSED = 0x80;
 
@@ -75,8 +77,11 @@ export class Drain {
   private lastRefusal = '';
   private idleWaiters: Array<() => void> = [];
   private readonly counts = { published: 0, ackedRows: 0, duplicates: 0, rejected: 0 };
+  private readonly encoder: BatchEncoder;
 
-  constructor(private readonly o: DrainOptions) {}
+  constructor(private readonly o: DrainOptions) {
+    this.encoder = new BatchEncoder(o.gatewayId);
+  }
 
   /** Online: start sending from the oldest row. Rows up to replayedUpTo get the REPLAYED flag. */
   begin(publish: Publish, replayedUpTo: number): void {
@@ -130,10 +135,10 @@ export class Drain {
           this.sendMessage(message);
           continue;
         }
-        const rows = this.o.outbox.peekReadings(this.readCursor, this.o.maxReadings);
+        const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings);
         if (rows.length === 0) break;
         const full = rows.length >= this.o.maxReadings;
-        const backlog = rows[0].seq <= this.replayedUpTo;
+        const backlog = rows.seq(0) <= this.replayedUpTo;
         if (!full && !backlog && !this.batchDue) {
           this.armBatchTimer();
           break;
@@ -147,11 +152,11 @@ export class Drain {
     }
   }
 
-  private sendReadings(rows: StoredReading[]): void {
-    const entry: InFlight = { kind: 'readings', from: rows[0].seq, to: rows[rows.length - 1].seq, seqs: rows.map((r) => r.seq) };
+  private sendReadings(rows: ReadingBatch): void {
+    const entry: InFlight = { kind: 'readings', from: rows.seq(0), to: rows.seq(rows.length - 1) };
     this.readCursor = entry.to;
-    this.counts.duplicates += rows.filter((r) => r.seq <= this.resendUpTo).length;
-    this.send(entry, this.o.dataTopic, encodeBatch(this.o.gatewayId, rows, this.replayedUpTo), { qos: this.o.qos, retain: false });
+    for (let i = 0; i < rows.length && rows.seq(i) <= this.resendUpTo; i++) this.counts.duplicates++;
+    this.send(entry, this.o.dataTopic, this.encoder.encode(rows, this.replayedUpTo), { qos: this.o.qos, retain: false });
   }
 
   private sendMessage(m: StoredMessage): void {
@@ -186,7 +191,7 @@ export class Drain {
         return;
       }
       const reason = `PUBACK 0x${(code as number).toString(16)}: ${errorMessage(err)}`;
-      const n = this.o.outbox.setAside(entry.kind === 'readings' ? entry.seqs : [entry.seq], reason);
+      const n = this.o.outbox.setAside(entry.kind === 'readings' ? this.readingSeqs(entry.from, entry.to) : [entry.seq], reason);
       this.counts.rejected += n;
       if (reason !== this.lastRefusal) {
         this.lastRefusal = reason;
@@ -195,6 +200,14 @@ export class Drain {
     } catch (e) {
       this.o.log.error('outbox update after PUBACK failed', { error: errorMessage(e) });
     }
+  }
+
+  /** The seqs of the readings still stored in from..to (not kept per batch in flight: refusals are rare). */
+  private readingSeqs(from: number, to: number): number[] {
+    const rows = this.o.outbox.peekReadingBatch(from - 1, to - from + 1);
+    const seqs: number[] = [];
+    for (let i = 0; i < rows.length && rows.seq(i) <= to; i++) seqs.push(rows.seq(i));
+    return seqs;
   }
 
   private armBatchTimer(): void {
