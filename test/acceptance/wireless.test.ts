@@ -6,122 +6,23 @@
  *  2. FakeZigbeeController (recorded attribute reports) → readings; a Zigbee
  *     on/off plug driven by a cloud command and by a safety rule, which then
  *     rejects a conflicting cloud command.
- *  3. A real `fieldgate run` process on this machine (no Bluetooth, no Zigbee
- *     adapter) with sim + ble + zigbee: sim readings keep flowing, both radios
- *     are reported unavailable in `status` and in the heartbeat, no exit.
  *
  * Only the radios are fake (at the BleRadio / ZigbeeController port, injected
  * through Daemon's driverFactories); everything above them runs for real. Expected
  * values are worked out from the fixture bytes and the format specs (see the
  * fixture descriptions), not from the decoders' output.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '../../src/core/clock';
-import { silentLogger } from '../../src/core/logger';
-import { parseConfig, type LoadedConfig } from '../../src/config/load';
-import { Daemon } from '../../src/daemon/daemon';
-import type { StatusSnapshot } from '../../src/daemon/view';
-import type { ControlEvent } from '../../src/arbiter/event';
-import type { WireReading } from '../../src/uplink/batch-format';
-import { controlRequest } from '../../src/control/client';
-import type { Driver, DriverContext } from '../../drivers/driver';
+import type { Driver } from '../../drivers/driver';
 import { createBleDriverKind, FakeBleRadio, loadRecording } from '../../drivers/ble';
 import type { BleDriverConfig } from '../../drivers/ble/schema';
 import { createZigbeeDriverKind, FakeZigbeeController, loadZigbeeRecording } from '../../drivers/zigbee';
 import type { ZigbeeDriverConfig } from '../../drivers/zigbee/schema';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto';
-import { record, type Recorder } from '../helpers/mqtt-recorder';
-import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
-import { hasBluetooth } from '../helpers/hardware';
-
-const FIXTURES = path.resolve(__dirname, '../fixtures');
-
-/** Readings of one sensor on .../data, in arrival order. */
-function valuesOf(rec: Recorder, sensor: string): WireReading[2][] {
-  return rec.readings().filter((r) => r[0] === sensor).map((r) => r[2]);
-}
-
-function readingsOf(rec: Recorder, sensor: string): WireReading[] {
-  return rec.readings().filter((r) => r[0] === sensor);
-}
-
-function eventsOf(rec: Recorder): ControlEvent[] {
-  return rec.on('events').map((m) => JSON.parse(m.payload.toString()) as ControlEvent);
-}
-
-/** Numbers compared to within 1e-9 (a `scale: 0.1` multiplication is not exact in binary). */
-function assertValues(actual: readonly unknown[], expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: ${JSON.stringify(actual)} vs ${JSON.stringify(expected)}`);
-  expected.forEach((e, i) => {
-    const a = actual[i];
-    assert.ok(typeof a === 'number' && Math.abs(a - e) < 1e-9, `${what}[${i}]: got ${JSON.stringify(a)}, expected ${e}`);
-  });
-}
-
-function loadConfig(yaml: string): LoadedConfig {
-  const r = parseConfig('gateway.yaml', yaml);
-  if (!r.ok) throw new Error(r.problems.map((p) => `${p.line}:${p.col}: ${p.message}`).join('\n'));
-  return r.value;
-}
-
-/** The validated config entry of one driver (the gateway erases driver config types to a common shape). */
-function driverConfig<C>(loaded: LoadedConfig, id: string): C {
-  const d = loaded.config.drivers.find((x) => x.id === id);
-  assert.ok(d, `driver ${id} configured`);
-  return d as unknown as C;
-}
-
-interface Harness {
-  broker: Mosquitto;
-  rec: Recorder;
-  daemon: Daemon;
-}
-
-/**
- * A real broker and recorder, and an in-process Daemon over `factories`. Teardown
- * (one hook, in order): daemon, then `cleanup` (fakes), recorder, broker, temp dir.
- */
-async function startHarness(
-  t: TestContext,
-  opts: { gatewayId: string; config: (broker: string) => string; rules: string; factories: (loaded: LoadedConfig) => Record<string, (ctx: DriverContext) => Driver>; cleanup: () => unknown },
-): Promise<Harness> {
-  const dir = tempDir(`fg-${opts.gatewayId}-`);
-  // Filled in as things start, so the teardown stops whatever did start.
-  const h: Partial<Harness> = {};
-  t.after(async () => {
-    await h.daemon?.stop();
-    await opts.cleanup();
-    await h.rec?.close();
-    await h.broker?.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const broker = (h.broker = await startMosquitto());
-  const rec = (h.rec = await record(broker.url, `fieldgate/${opts.gatewayId}/#`, `fieldgate/${opts.gatewayId}/`));
-  const rulesDir = path.join(dir, 'rules.d');
-  fs.mkdirSync(rulesDir);
-  fs.writeFileSync(path.join(rulesDir, 'wireless.yaml'), opts.rules);
-  const loaded = loadConfig(opts.config(broker.url));
-  const daemon = (h.daemon = new Daemon({ loaded, stateDir: path.join(dir, 'state'), rulesDir, clock: systemClock, log: silentLogger, driverFactories: opts.factories(loaded) }));
-  await daemon.start();
-  assert.equal(daemon.rules().length, 1, 'the rule file loaded');
-  // Replay only once the uplink is online, so nothing below depends on the outbox catching up.
-  await rec.waitFor('status', (m) => m.payload.toString() === 'online');
-  return { broker, rec, daemon };
-}
-
-function uplinkYaml(gatewayId: string, broker: string): string {
-  return `gateway: { id: ${gatewayId}, clockSync: assume }
-uplink:
-  brokers: [${broker}]
-  heartbeat: 1s
-  batch: { maxReadings: 50, maxDelay: 20ms }
-outbox: { flushInterval: 10ms }
-`;
-}
+import { FIXTURES, valuesOf, readingsOf, eventsOf, assertValues, driverConfig, startHarness, uplinkYaml, HEATER_PLUG, ROOM_SENSOR } from './wireless-harness';
 
 // ---------------------------------------------------------------------------
 // 1. BLE
@@ -244,8 +145,6 @@ test('BLE: recorded advertisements → decoded, rounded readings on .../data, an
 // ---------------------------------------------------------------------------
 // 2. Zigbee
 
-const ROOM_SENSOR = '0x00158d0001a2b3c4';
-const HEATER_PLUG = '0x0017880100ee11aa';
 
 function zigbeeYaml(broker: string): string {
   return `${uplinkYaml('wl-zb', broker)}drivers:
@@ -352,102 +251,3 @@ test('Zigbee: attribute reports → readings; the heater plug switched by a clou
     'only configured devices yield readings (not the stranger reporting 99.99 °C)',
   );
 });
-
-// ---------------------------------------------------------------------------
-// 3. This machine: no Bluetooth, no Zigbee adapter
-
-
-const ABSENT_ADAPTER = '/dev/serial/by-id/usb-Texas_Instruments_TI_CC2652R1_fieldgate-acceptance-absent-if00';
-
-interface Heartbeat {
-  healthy: boolean;
-  problems: string[];
-  drivers: { id: string; kind: string; state: string; errors: number; lastError?: string }[];
-}
-
-test(
-  'a real daemon without Bluetooth or a Zigbee adapter runs its sim driver and reports ble and zigbee unavailable in status and the heartbeat',
-  { timeout: 20_000, skip: (hasBluetooth() && 'this machine has a Bluetooth adapter') || (fs.existsSync(ABSENT_ADAPTER) && `${ABSENT_ADAPTER} exists`) },
-  async (t) => {
-    const broker = await startMosquitto();
-    t.after(() => broker.kill());
-    const rec = await record(broker.url, 'fieldgate/wl-none/#', 'fieldgate/wl-none/');
-    t.after(() => rec.close());
-    const config = `${uplinkYaml('wl-none', broker.url)}drivers:
-  - kind: sim
-    id: sim
-    sensors:
-      - { id: counter, waveform: counter, interval: 50ms }
-  - kind: ble
-    id: ble0
-    devices:
-      - address: "A4:C1:38:00:00:01"
-        sensors: [{ id: cold.temp, field: temperature }]
-  - kind: zigbee
-    id: zb0
-    adapter: { type: zstack, path: ${ABSENT_ADAPTER} }
-    retry: { initial: 500ms, max: 1s }
-    devices:
-      - ieee: "${HEATER_PLUG}"
-        name: heater-plug
-        sensors: [{ id: heater.on, field: onOff }]
-actuators:
-  - { id: heater, driver: zb0, target: { device: heater-plug, command: onOff }, type: bool }
-`;
-    const d = startDaemon({ config });
-    t.after(async () => {
-      await d.kill();
-      fs.rmSync(d.dir, { recursive: true, force: true });
-    });
-
-    await waitFor(() => valuesOf(rec, 'counter').length >= 5, { timeoutMs: 10_000, what: 'sim readings on .../data' });
-
-    // Heartbeat on .../health: both radios unavailable with their reasons, the BLE fix among the problems.
-    const hbMsg = await rec.waitFor(
-      'health',
-      (m) => {
-        const hb = JSON.parse(m.payload.toString()) as Heartbeat;
-        return ['ble0', 'zb0'].every((id) => hb.drivers.find((x) => x.id === id)?.state === 'unavailable');
-      },
-      10_000,
-    );
-    const hb = JSON.parse(hbMsg.payload.toString()) as Heartbeat;
-    const hbDriver = (id: string) => hb.drivers.find((x) => x.id === id);
-    assert.equal(hbDriver('sim')?.state, 'running');
-    assert.match(hbDriver('ble0')?.lastError ?? '', /no Bluetooth adapter \(hci0\) found, or no permission to use it/);
-    assert.match(hbDriver('zb0')?.lastError ?? '', new RegExp(`^no Zigbee adapter at ${ABSENT_ADAPTER.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
-    assert.equal(hb.healthy, false);
-    const bleProblem = hb.problems.find((p) => p.startsWith('driver ble0 unavailable: '));
-    assert.match(bleProblem ?? '', /\(fix: .*CAP_NET_RAW.*group bluetooth/);
-    assert.match(hb.problems.find((p) => p.startsWith('driver zb0 unavailable: ')) ?? '', /no Zigbee adapter at/);
-
-    // `fieldgate status` over the control socket says the same, with the fix and the retry detail.
-    const status = (await controlRequest(d.socketPath, 'status')) as StatusSnapshot;
-    const row = (id: string) => status.drivers.find((x) => x.id === id);
-    assert.equal(row('sim')?.state, 'running');
-    assert.equal(row('ble0')?.state, 'unavailable');
-    assert.match(row('ble0')?.lastError ?? '', /no Bluetooth adapter \(hci0\) found/);
-    assert.match(row('ble0')?.fix ?? '', /CAP_NET_RAW/);
-    assert.match(row('ble0')?.fix ?? '', /rfkill unblock bluetooth/);
-    assert.equal(row('zb0')?.state, 'unavailable');
-    assert.match(row('zb0')?.lastError ?? '', /no Zigbee adapter at \/dev\/serial\/by-id\//);
-    const zbDetail = row('zb0')?.detail as { state: string; available: boolean; adapter: string; failures: number };
-    assert.deepEqual([zbDetail.state, zbDetail.available, zbDetail.adapter], ['backoff', false, ABSENT_ADAPTER]);
-
-    // And it keeps going: the Zigbee driver retries by itself, sim readings keep arriving, the process stays up.
-    const before = valuesOf(rec, 'counter').length;
-    await waitFor(
-      async () => {
-        const s = (await controlRequest(d.socketPath, 'status')) as StatusSnapshot;
-        return ((s.drivers.find((x) => x.id === 'zb0')?.detail as { failures?: number } | undefined)?.failures ?? 0) >= zbDetail.failures + 1;
-      },
-      { timeoutMs: 5_000, what: 'a Zigbee adapter retry' },
-    );
-    await waitFor(() => valuesOf(rec, 'counter').length >= before + 10, { timeoutMs: 5_000, what: 'more sim readings after the status check' });
-    assert.equal(d.proc.exitCode, null, 'the daemon is still running');
-    assert.equal(d.proc.signalCode, null);
-    const counters = valuesOf(rec, 'counter') as number[];
-    assert.deepEqual(counters, counters.map((_, i) => counters[0] + i), 'sim counter readings arrive complete and in order');
-    assert.equal(await d.stop('SIGTERM'), 0, 'clean exit on SIGTERM');
-  },
-);
