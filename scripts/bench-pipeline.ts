@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../src/core/clock';
 import { silentLogger } from '../src/core/logger';
 import { parseConfig } from '../src/config/load';
-import { Daemon } from '../src/daemon/daemon';
+import { Daemon, type DaemonOptions } from '../src/daemon/daemon';
 import { Outbox } from '../src/outbox/outbox';
 import { outboxSchema } from '../src/outbox/schema';
 import type { Driver, DriverContext } from '../drivers/driver';
@@ -111,25 +111,24 @@ function outboxBytesPerReading(): number {
   return Math.round((st.bytes / st.depth) * 10) / 10;
 }
 
+/** Parsed here rather than in main(), whose frame lives for the whole run: the YAML document is garbage once the daemon exists. */
+function benchDaemon(brokerUrl: string, stateDir: string, driverFactories: DaemonOptions['driverFactories']): Daemon {
+  const parsed = parseConfig('bench.yaml', config(brokerUrl));
+  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
+  return new Daemon({ loaded: parsed.value, stateDir, clock: systemClock, log: silentLogger, driverFactories });
+}
+
 async function main(): Promise<void> {
   const broker = await startMosquitto();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-bench-state-'));
   try {
-    const parsed = parseConfig('bench.yaml', config(broker.url));
-    if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
     let load: LoadDriver | undefined;
     let daemon: Daemon | undefined = undefined;
     const backlog = () => {
       const st = daemon?.gateway.outbox.stats();
       return st ? st.depth + st.pending : 0;
     };
-    daemon = new Daemon({
-      loaded: parsed.value,
-      stateDir,
-      clock: systemClock,
-      log: silentLogger,
-      driverFactories: { load: (ctx) => (load = new LoadDriver(ctx, backlog)) },
-    });
+    daemon = benchDaemon(broker.url, stateDir, { load: (ctx) => (load = new LoadDriver(ctx, backlog)) });
     // Latency: on every 10th acknowledgement, the age of the oldest reading it covered.
     const outbox = daemon.gateway.outbox;
     const ack = outbox.ackReadings.bind(outbox);
@@ -159,7 +158,8 @@ async function main(): Promise<void> {
     const result = {
       bench: 'pipeline',
       offeredRate: RATE ?? 'max',
-      nodeOptions: process.execArgv.join(' '),
+      // NODE_OPTIONS (as the systemd unit sets them) do not show in execArgv.
+      nodeOptions: [process.env.NODE_OPTIONS, ...process.execArgv].filter(Boolean).join(' '),
       stages: 7,
       sensors: SENSORS,
       seconds: Math.round(seconds * 10) / 10,

@@ -46,8 +46,13 @@ export class Daemon implements GatewayView {
   private readonly watcher?: RuleWatcher;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
 
-  constructor(private readonly opts: DaemonOptions) {
+  constructor(options: DaemonOptions) {
+    // Keep the parsed config but not its YAML document (a node per scalar, with positions):
+    // it is only needed to report config errors, which happens before a daemon exists.
+    const opts = { ...options, loaded: { config: options.loaded.config, sensors: options.loaded.sensors } };
+    this.opts = opts;
     this.log = opts.log;
     this.clock = opts.clock;
     this.gateway = new Gateway({

@@ -33,7 +33,8 @@ import { ClockSyncProbe } from './clock-sync';
 import { ErrorLog } from './error-log';
 
 export interface GatewayOptions {
-  loaded: LoadedConfig;
+  /** The parsed config (not its YAML source: the daemon does not keep the document in memory). */
+  loaded: Pick<LoadedConfig, 'config' | 'sensors'>;
   stateDir: string;
   clock: Clock;
   log: Logger;
