@@ -44,11 +44,12 @@ export class BatchEncoder {
     let text = this.head;
     for (let i = 0; i < rows.length; i++) {
       const value = rows.value(i);
-      // JSON.stringify writes a finite number exactly as String() does; it cannot carry the others.
-      const json = typeof value === 'string' ? JSON.stringify(value) : Number.isFinite(value) ? String(value) : 'null';
+      // JSON.stringify, not String() or a template: it writes NaN/Infinity as null, and
+      // V8 keeps every String(number) in its number-string cache, which promotes a string
+      // per distinct value into the old generation (heap growth under load).
+      const json = JSON.stringify(value);
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
-      const ts = rows.ts(i);
-      text += `${i === 0 ? '' : ','}${this.prefix(rows.sensor(i))}${Number.isFinite(ts) ? ts : 'null'},${json},${qualityCode(rows.quality(i))},${flags}]`;
+      text += `${i === 0 ? '' : ','}${this.prefix(rows.sensor(i))}${JSON.stringify(rows.ts(i))},${json},${qualityCode(rows.quality(i))},${flags}]`;
     }
     return Buffer.from(`${text}]}`);
   }
