@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { DriverKind } from './driver';
 import { simDriver } from './sim';
-import { bleDriver } from './ble';
-import { zigbeeDriver } from './zigbee';
-import { gpioDriver } from './gpio';
+import { bleDriver } from './ble/kind';
+import { zigbeeDriver } from './zigbee/kind';
+import { gpioDriver } from './gpio/kind';
 import { adcDriver } from './adc';
 import { modbusDriver } from './modbus';
 

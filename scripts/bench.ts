@@ -24,5 +24,19 @@ if (!fs.existsSync(script)) {
   console.error(`bench ${name}: ${script} not built; run npm run build`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
+// Benchmarks run with the service's runtime settings (the Environment= lines of
+// systemd/fieldgate.service: V8 heap limits, malloc arenas), so the figures are
+// those of the installed daemon. `--node-defaults` runs with Node's defaults.
+const nodeDefaults = rest.includes('--node-defaults');
+const args = rest.filter((a) => a !== '--node-defaults');
+const env = nodeDefaults ? process.env : { ...serviceEnvironment(), ...process.env };
+const res = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit', env });
 process.exit(res.status ?? 1);
+
+/** NODE_OPTIONS and MALLOC_ARENA_MAX as the systemd unit sets them. */
+function serviceEnvironment(): Record<string, string> {
+  const unit = fs.readFileSync(path.join(__dirname, '../../systemd/fieldgate.service'), 'utf8');
+  const out: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_ARENA_MAX)=([^"\n]*)"?$/gm)) out[m[1]] = m[2];
+  return out;
+}

@@ -1,30 +1,5 @@
-import type { SensorDecl } from '../../src/config/sensor';
-import type { DriverKind } from '../driver';
-import { BleDriver, type BleDriverOptions } from './ble-driver';
-import { bleDriverSchema, bleTargetSchema, type BleDriverConfig } from './schema';
-
+/** The ble driver: its registry kind (lazy implementation) and, for tests and tools, its classes and fakes. */
+export { createBleDriverKind, bleDriver } from './kind';
 export { BleDriver, type BleDriverOptions } from './ble-driver';
 export { FakeBleRadio, FakePeripheral, loadRecording, type AdvertisementRecording } from './fake-radio';
 export type { BleRadio, Advertisement } from './radio';
-
-function sensors(c: BleDriverConfig): SensorDecl[] {
-  const out: SensorDecl[] = [];
-  c.devices.forEach((d, i) => {
-    d.sensors.forEach((s, j) => out.push({ ...s, driver: c.id, path: ['devices', i, 'sensors', j] }));
-    d.gatt.forEach((s, j) => out.push({ ...s, driver: c.id, path: ['devices', i, 'gatt', j], intervalMs: s.mode === 'poll' ? s.interval : undefined }));
-  });
-  return out;
-}
-
-/** The BLE driver kind; `options` injects a radio (tests, demos). noble is only loaded by start(). */
-export function createBleDriverKind(options: BleDriverOptions = {}): DriverKind<BleDriverConfig> {
-  return {
-    kind: 'ble',
-    schema: bleDriverSchema,
-    targetSchema: bleTargetSchema,
-    sensors,
-    create: (c, ctx) => new BleDriver(c, ctx, options),
-  };
-}
-
-export const bleDriver = createBleDriverKind();
