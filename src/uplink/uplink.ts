@@ -343,8 +343,10 @@ export class Uplink {
   }
 
   private noteError(err: unknown): void {
-    this.lastError = errorMessage(err);
-    const code = (err as { code?: unknown }).code;
+    // OpenSSL errors carry a long raw message (library path, source line); its
+    // `reason` and `code` say the same thing in words an operator can act on.
+    const { reason, code } = err as { reason?: unknown; code?: unknown };
+    this.lastError = typeof reason === 'string' && typeof code === 'string' && code.startsWith('ERR_SSL') ? `${reason} (${code})` : errorMessage(err);
     this.lastErrorKey = code !== undefined ? String(code) : this.lastError;
   }
 
