@@ -5,7 +5,8 @@ import { main } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/command';
 import { rulesFromDaemon } from '../../src/cli/daemon-views';
 import { FakeGatewayView } from '../control/fake-view';
-import { startFakeDaemon, tempDir } from '../control/helpers';
+import { startFakeDaemon } from '../control/helpers';
+import { tempDir } from '../helpers/temp';
 import { captureIO } from './capture-io';
 
 async function run(argv: string[], io = captureIO()) {
@@ -189,7 +190,7 @@ test('zigbee with several zigbee drivers asks for --driver', async (t) => {
 });
 
 test('every daemon command says the daemon is not running and exits 3 when there is no socket', async (t) => {
-  const socketPath = path.join(tempDir(t), 'control.sock');
+  const socketPath = path.join(tempDir(t, 'fg-ctl-', 0o755), 'control.sock');
   const expected = `fieldgate daemon is not running (no control socket at ${socketPath}); start it with systemctl start fieldgate\n`;
   for (const argv of [['status'], ['sensors'], ['watch'], ['read', 'x'], ['actuate', 'pump', '1'], ['buffer'], ['zigbee', 'devices']]) {
     const r = await run([...argv, '--socket', socketPath]);

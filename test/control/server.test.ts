@@ -8,7 +8,9 @@ import { silentLogger } from '../../src/core/logger';
 import { ControlServer } from '../../src/control/server';
 import { controlRequest, controlStream, ControlReplyError, DaemonNotRunningError } from '../../src/control/client';
 import { FakeGatewayView } from './fake-view';
-import { startFakeDaemon, tempDir, waitFor } from './helpers';
+import { startFakeDaemon } from './helpers';
+import { tempDir } from '../helpers/temp';
+import { waitFor } from '../helpers/wait';
 
 /** A raw connection: write bytes, read reply lines. */
 async function rawClient(socketPath: string) {
@@ -42,7 +44,7 @@ test('malformed JSON gets an error reply and the connection stays usable', async
   t.after(() => c.s.destroy());
   c.s.write('{"id":1,"method":\n');
   c.s.write('{"id":2,"method":"buffer"}\n');
-  await waitFor(() => c.lines.length === 2, 'two replies');
+  await waitFor(() => c.lines.length === 2, { what: 'two replies' });
   assert.equal(c.lines[0].id, null);
   assert.equal(c.lines[0].ok, false);
   assert.match(String(c.lines[0].error), /^malformed JSON/);
@@ -55,7 +57,7 @@ test('an oversized line gets an error reply and the connection is closed', async
   const c = await rawClient(socketPath);
   t.after(() => c.s.destroy());
   c.s.write('{"id":1,"method":"status","params":{"pad":"' + 'x'.repeat(70 * 1024));
-  await waitFor(() => c.isClosed(), 'server closes the connection');
+  await waitFor(() => c.isClosed(), { what: 'server closes the connection' });
   assert.equal(c.lines.length, 1);
   assert.equal(c.lines[0].ok, false);
   assert.match(String(c.lines[0].error), /too long \(limit 65536 bytes\)/);
@@ -72,7 +74,7 @@ test('unknown method, missing method and bad params are error replies with the r
   c.s.write('{"id":9,"method":"read","params":{"sensor":42}}\n');
   c.s.write('{"id":10,"method":"status","params":{"verbose":true}}\n');
   c.s.write('[1,2,3]\n');
-  await waitFor(() => c.lines.length === 5, 'five replies');
+  await waitFor(() => c.lines.length === 5, { what: 'five replies' });
   const byId = (id: unknown) => c.lines.find((l) => l.id === id);
   assert.match(String(byId(7)?.error), /^unknown method "reboot"; methods: status, sensors, rules, buffer, read, watch, actuate, driver$/);
   assert.match(String(byId(8)?.error), /^bad request: method:/);
@@ -100,20 +102,20 @@ test('watch streams only the requested sensors and unsubscribes when the client 
   assert.equal(view.listeners.size, 1);
   view.emit({ sensor: 'b', ts: 1, value: 1, quality: 'good', flags: 0 });
   view.emit({ sensor: 'a', ts: 2, value: 5, quality: 'good', flags: 0 });
-  await waitFor(() => events.length === 1, 'one event');
+  await waitFor(() => events.length === 1, { what: 'one event' });
   assert.deepEqual(events[0], { sensor: 'a', ts: 2, value: 5, quality: 'good', flags: 0 });
   stream.close();
   await stream.done;
-  await waitFor(() => view.listeners.size === 0, 'server unsubscribes');
+  await waitFor(() => view.listeners.size === 0, { what: 'server unsubscribes' });
 });
 
 test('connections beyond maxClients are refused with a reason', async (t) => {
   const { socketPath, server } = await startFakeDaemon(t, { maxClients: 1 });
   const first = await rawClient(socketPath);
   t.after(() => first.s.destroy());
-  await waitFor(() => server.stats().clients === 1, 'first client registered');
+  await waitFor(() => server.stats().clients === 1, { what: 'first client registered' });
   const second = await rawClient(socketPath);
-  await waitFor(() => second.isClosed(), 'second client closed');
+  await waitFor(() => second.isClosed(), { what: 'second client closed' });
   assert.match(String(second.lines[0]?.error), /too many control clients \(max 1\)/);
   assert.equal(server.stats().refusedClients, 1);
 });
@@ -134,7 +136,7 @@ test('the socket is mode 0660, and stop() removes it; then the client says the d
 });
 
 test('a stale socket file from a crashed daemon is removed on start', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'fg-ctl-', 0o755);
   const socketPath = path.join(dir, 'control.sock');
   // python binds a unix socket and exits without unlinking it: what kill -9 leaves behind.
   const py = spawnSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', socketPath]);
@@ -154,7 +156,7 @@ test('start refuses when another daemon answers on the socket, and leaves it alo
 });
 
 test('start refuses to remove a path that is not a socket', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'fg-ctl-', 0o755);
   const socketPath = path.join(dir, 'control.sock');
   fs.writeFileSync(socketPath, 'precious');
   const server = new ControlServer({ socketPath, view: new FakeGatewayView(), log: silentLogger });
@@ -163,7 +165,7 @@ test('start refuses to remove a path that is not a socket', async (t) => {
 });
 
 test('an unknown socket group fails start with a clear error', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'fg-ctl-', 0o755);
   const socketPath = path.join(dir, 'control.sock');
   const server = new ControlServer({ socketPath, group: 'no-such-group-xyz', view: new FakeGatewayView(), log: silentLogger });
   await assert.rejects(server.start(), /control socket group "no-such-group-xyz" does not exist/);

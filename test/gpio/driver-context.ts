@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { VirtualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
 import type { Quality, ReadingValue } from '../../src/core/reading';
@@ -29,9 +26,4 @@ export function recordingContext(clock: VirtualClock, stateDir: string): DriverC
   };
 }
 
-/** A fresh temp directory removed after the test. */
-export function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from '../helpers/temp';

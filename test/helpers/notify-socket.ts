@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import { tempDir, waitFor } from '../control/helpers';
+import { tempDir } from './temp';
+import { waitFor } from './wait';
 
 const RECEIVER = `
 import socket, sys
@@ -29,11 +30,11 @@ export function collectLines(child: ChildProcess): string[] {
 
 /** A datagram socket bound by python, standing in for systemd's notify socket. */
 export async function notifySocket(t: TestContext, address?: string) {
-  const addr = address ?? path.join(tempDir(t, 'fg-notify-'), 'notify.sock');
+  const addr = address ?? path.join(tempDir(t, 'fg-notify-', 0o755), 'notify.sock');
   const py = spawn('python3', ['-c', RECEIVER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => py.kill('SIGKILL'));
   const lines = collectLines(py);
-  await waitFor(() => lines.includes('bound'), 'receiver bound');
+  await waitFor(() => lines.includes('bound'), { what: 'receiver bound' });
   /** Messages received, without the receiver's own "bound" line and systemd-notify's BARRIER=1. */
   const messages = () => lines.filter((l) => l !== 'bound' && l !== 'BARRIER=1');
   return { addr, messages };

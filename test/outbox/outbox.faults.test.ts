@@ -2,8 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { VirtualClock } from '../../src/core/clock';
@@ -11,19 +9,15 @@ import { memoryLogger, silentLogger } from '../../src/core/logger';
 import { reading } from '../../src/core/reading';
 import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema } from '../../src/outbox/schema';
+import { tempDir } from '../helpers/temp';
 
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-outbox-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('a full disk keeps the batch in memory, counts and logs once, and commits it once space is back', (t) => {
   const log = memoryLogger('info');
   const clock = new VirtualClock();
   let db: Database.Database | undefined;
   const ob = new Outbox({
-    path: path.join(tempDir(t), 'outbox.db'),
+    path: path.join(tempDir(t, 'fg-outbox-'), 'outbox.db'),
     config: outboxSchema.parse({ flushRows: 1000, flushInterval: 100 }),
     clock,
     log,
@@ -59,7 +53,7 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
 
 for (const synchronous of ['normal', 'full'] as const) {
   test(`kill -9 after commit (synchronous=${synchronous}): reopening finds every committed row`, async (t) => {
-    const file = path.join(tempDir(t), 'outbox.db');
+    const file = path.join(tempDir(t, 'fg-outbox-'), 'outbox.db');
     const fixture = path.join(__dirname, 'fixtures', 'commit-then-hang.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, file, '1234', synchronous], { stdio: ['ignore', 'pipe', 'inherit'] });
     t.after(() => child.kill('SIGKILL'));

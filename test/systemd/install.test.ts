@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../control/helpers';
+import { tempDir } from '../helpers/temp';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const script = path.join(repoRoot, 'scripts', 'install.sh');
@@ -53,7 +53,7 @@ function snapshot(root: string): string[] {
 }
 
 test('install into a temp root lays out program, link, config, rules, state and unit', (t) => {
-  const dir = tempDir(t, 'fg-install-');
+  const dir = tempDir(t, 'fg-install-', 0o755);
   const src = fakeSource(dir);
   const root = path.join(dir, 'root');
   const out = install(root, src);
@@ -71,7 +71,7 @@ test('install into a temp root lays out program, link, config, rules, state and 
 });
 
 test('a second run changes nothing, and the engineer’s edits survive reinstall and upgrade', (t) => {
-  const dir = tempDir(t, 'fg-install-');
+  const dir = tempDir(t, 'fg-install-', 0o755);
   const src = fakeSource(dir);
   const root = path.join(dir, 'root');
   install(root, src);
@@ -89,7 +89,7 @@ test('a second run changes nothing, and the engineer’s edits survive reinstall
 });
 
 test('--uninstall keeps config and data; --purge removes them', (t) => {
-  const dir = tempDir(t, 'fg-install-');
+  const dir = tempDir(t, 'fg-install-', 0o755);
   const src = fakeSource(dir);
   const root = path.join(dir, 'root');
   install(root, src);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { VirtualClock } from '../../src/core/clock';
 import { memoryLogger, silentLogger } from '../../src/core/logger';
 import { createNotifier, type NotifyTransportKind } from '../../src/daemon/sd-notify';
-import { waitFor } from '../control/helpers';
+import { waitFor } from '../helpers/wait';
 import { collectLines, notifySocket } from '../helpers/notify-socket';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -29,16 +29,16 @@ for (const transport of ['unix-dgram', 'systemd-notify'] as NotifyTransportKind[
     assert.equal(n.transport, transport);
     assert.equal(n.watchdogIntervalMs, 15_000);
     n.ready('2 drivers,\nuplink online');
-    await waitFor(() => messages().length === 1, 'READY');
+    await waitFor(() => messages().length === 1, { what: 'READY' });
     n.startWatchdog();
-    await waitFor(() => messages().length === 2, 'first WATCHDOG');
+    await waitFor(() => messages().length === 2, { what: 'first WATCHDOG' });
     clock.advance(15_000);
-    await waitFor(() => messages().length === 3, 'second WATCHDOG');
+    await waitFor(() => messages().length === 3, { what: 'second WATCHDOG' });
     clock.advance(14_999);
     n.status('draining outbox');
-    await waitFor(() => messages().length === 4, 'STATUS');
+    await waitFor(() => messages().length === 4, { what: 'STATUS' });
     n.stopping();
-    await waitFor(() => messages().length === 5, 'STOPPING');
+    await waitFor(() => messages().length === 5, { what: 'STOPPING' });
     n.stop();
     assert.equal(clock.pending(), 0);
     assert.deepEqual(messages(), [
@@ -56,7 +56,7 @@ test('an abstract "@name" NOTIFY_SOCKET goes through systemd-notify', async (t) 
   const n = createNotifier({ env: { NOTIFY_SOCKET: addr }, clock: new VirtualClock(), log: silentLogger });
   assert.equal(n.transport, 'systemd-notify');
   n.ready();
-  await waitFor(() => messages().length === 1, 'READY');
+  await waitFor(() => messages().length === 1, { what: 'READY' });
   assert.deepEqual(messages(), ['READY=1']);
   n.stop();
 });
@@ -91,12 +91,12 @@ test('a real process: READY=1 after start, periodic WATCHDOG=1, and none once th
   });
   t.after(() => child.kill('SIGKILL'));
   const out = collectLines(child);
-  await waitFor(() => out.includes('started unix-dgram'), 'child started', 20_000);
-  await waitFor(() => messages().filter((m) => m === 'WATCHDOG=1').length >= 5, 'five watchdog pings', 10_000);
+  await waitFor(() => out.includes('started unix-dgram'), { timeoutMs: 20_000, what: 'child started' });
+  await waitFor(() => messages().filter((m) => m === 'WATCHDOG=1').length >= 5, { timeoutMs: 10_000, what: 'five watchdog pings' });
   assert.equal(messages()[0], 'READY=1|STATUS=child started');
 
   child.stdin?.write('hang\n');
-  await waitFor(() => out.includes('hanging'), 'child blocks its event loop');
+  await waitFor(() => out.includes('hanging'), { what: 'child blocks its event loop' });
   const before = messages().length;
   // Absence over time can only be observed by waiting: 10 ping intervals.
   await new Promise((r) => setTimeout(r, 1000));

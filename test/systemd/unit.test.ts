@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../control/helpers';
+import { tempDir } from '../helpers/temp';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const unitFile = path.join(repoRoot, 'systemd', 'fieldgate.service');
@@ -29,14 +29,14 @@ function directive(name: string): string[] {
 }
 
 test('systemd-analyze verify accepts the unit with no warnings', { skip }, (t) => {
-  const copy = verifiableCopy(tempDir(t, 'fg-unit-'));
+  const copy = verifiableCopy(tempDir(t, 'fg-unit-', 0o755));
   const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.trim(), '', 'no warnings');
 });
 
 test('systemd-analyze security rates the unit OK (exposure at most 3.0)', { skip }, (t) => {
-  const copy = verifiableCopy(tempDir(t, 'fg-unit-'));
+  const copy = verifiableCopy(tempDir(t, 'fg-unit-', 0o755));
   const r = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', copy], { encoding: 'utf8' });
   if (/unrecognized option|Unknown option/.test(r.stderr)) return t.skip('this systemd-analyze has no --offline');
   const m = /Overall exposure level for fieldgate\.service: (\d+\.\d+)/.exec(r.stdout);
