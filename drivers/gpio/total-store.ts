@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../../src/core/atomic-file';
 
 const FILE = 'counter-totals.json';
 
@@ -48,15 +49,6 @@ export class TotalStore {
 
   save(totals: Record<string, number>): void {
     const data: TotalsFile = { version: 1, totals };
-    const tmp = `${this.file}.tmp`;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify(data) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(data) + '\n');
   }
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { errorMessage, type Logger } from '../core/logger';
 import type { CommandResult } from './commands';
+import { writeFileAtomic } from '../core/atomic-file';
 
 /**
  * Results of recent commands by actuator and id, so a redelivered command
@@ -62,10 +63,8 @@ export class CommandLog {
   }
 
   private save(file: string): void {
-    const tmp = `${file}.tmp`;
     try {
-      fs.writeFileSync(tmp, JSON.stringify([...this.entries]));
-      fs.renameSync(tmp, file);
+      writeFileAtomic(file, JSON.stringify([...this.entries]));
     } catch (err) {
       this.saveErrors++;
       if (this.saveErrors === 1) this.opts.log.error('cannot save the command log (duplicates after a restart may be re-applied)', { file, err: errorMessage(err) });
