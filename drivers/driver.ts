@@ -24,6 +24,20 @@ export interface Driver {
   health?(): Record<string, unknown>;
 }
 
+/**
+ * Optional capability: named operations an engineer may call on the running
+ * driver through the control socket (e.g. Zigbee permitJoin, devices,
+ * readAttribute). Each receives the CLI's arguments as given; it validates them.
+ */
+export interface OperableDriver extends Driver {
+  readonly operations: Readonly<Record<string, (args: readonly unknown[]) => unknown>>;
+}
+
+export function isOperable(d: Driver): d is OperableDriver {
+  const ops = (d as Partial<OperableDriver>).operations;
+  return typeof ops === 'object' && ops !== null;
+}
+
 /** What the framework hands a driver. No globals: everything comes from here. */
 export interface DriverContext {
   /** This driver instance's configured id. */

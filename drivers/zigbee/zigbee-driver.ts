@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Backoff } from '../../src/core/backoff';
 import type { TimerHandle } from '../../src/core/clock';
 import { errorMessage } from '../../src/core/logger';
-import { DriverUnavailableError, type Driver, type DriverContext } from '../driver';
+import { DriverUnavailableError, type DriverContext, type OperableDriver } from '../driver';
 import { mapClusterReport } from './clusters';
 import type { ZigbeeController, ZigbeeDeviceInfo, ZigbeeEvent } from './controller';
 import { HerdsmanController } from './herdsman-controller';
@@ -54,7 +54,20 @@ export interface ZigbeeDeviceView {
   linkquality?: number;
 }
 
-export class ZigbeeDriver implements Driver {
+export class ZigbeeDriver implements OperableDriver {
+  /** What `fieldgate zigbee ...` may call through the daemon, which owns the coordinator. */
+  readonly operations = {
+    devices: () => this.devices(),
+    permitJoin: (args: readonly unknown[]) => {
+      const seconds = Number(args[0]);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new Error('permitJoin takes a number of seconds');
+      return this.permitJoin(seconds);
+    },
+    readAttribute: (args: readonly unknown[]) => {
+      if (args.length !== 3 || !args.every((a) => typeof a === 'string')) throw new Error('readAttribute takes DEVICE CLUSTER ATTRIBUTE');
+      return this.readAttribute(args[0] as string, args[1] as string, args[2] as string);
+    },
+  };
   private state: ZigbeeState = 'idle';
   private controller?: ZigbeeController;
   private unsubscribe?: () => void;

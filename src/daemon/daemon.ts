@@ -3,7 +3,7 @@ import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
-import type { Driver, DriverContext } from '../../drivers/driver';
+import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
@@ -161,6 +161,7 @@ export class Daemon implements GatewayView {
       problems: s.problems,
       system: systemHealth(this.opts.stateDir),
       outbox: s.outbox,
+      unknownSensorSamples: this.gateway.unknownSamples,
       drivers: s.drivers.map((d) => ({ id: d.id, kind: d.kind, state: d.state, errors: d.errors, lastError: d.lastError, fix: d.fix })),
       sensors: Object.fromEntries(
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
@@ -280,13 +281,13 @@ export class Daemon implements GatewayView {
   async driverCall(driverId: string, op: string, args: unknown[]): Promise<unknown> {
     const rd = this.gateway.driver(driverId);
     if (!rd) throw new Error(`unknown driver "${driverId}"`);
-    const inst = rd.instance as unknown as Record<string, unknown> | undefined;
+    const inst = rd.instance;
     if (!inst) throw new Error(`driver ${driverId} is ${rd.state}${rd.lastError ? `: ${rd.lastError}` : ''}`);
-    const ops = (inst.operations as readonly string[] | undefined) ?? [];
-    const fn = inst[op];
-    if (!ops.includes(op) || typeof fn !== 'function') {
-      throw new Error(`driver ${driverId} has no operation "${op}"${ops.length ? ` (operations: ${ops.join(', ')})` : ''}`);
+    const ops = isOperable(inst) ? inst.operations : {};
+    if (!Object.hasOwn(ops, op)) {
+      const names = Object.keys(ops);
+      throw new Error(`driver ${driverId} has no operation "${op}"${names.length ? ` (operations: ${names.join(', ')})` : ''}`);
     }
-    return (fn as (...a: unknown[]) => unknown).apply(inst, args);
+    return ops[op](args);
   }
 }

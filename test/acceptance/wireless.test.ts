@@ -250,4 +250,13 @@ test('Zigbee: attribute reports → readings; the heater plug switched by a clou
     ['heater.on', 'heater.watts', 'room.battery', 'room.batteryVoltage', 'room.humidity', 'room.temp'],
     'only configured devices yield readings (not the stranger reporting 99.99 °C)',
   );
+
+  // `fieldgate zigbee ...` goes through Daemon.driverCall to the driver's named operations.
+  const devices = (await daemon.driverCall('zb0', 'devices', [])) as { ieee: string }[];
+  assert.ok(devices.some((d) => d.ieee === HEATER_PLUG) && devices.some((d) => d.ieee === ROOM_SENSOR));
+  assert.equal(await daemon.driverCall('zb0', 'permitJoin', [60]), 60);
+  assert.equal(controller.permitJoins.at(-1), 60);
+  await assert.rejects(daemon.driverCall('zb0', 'permitJoin', ['soon']), /number of seconds/);
+  await assert.rejects(daemon.driverCall('zb0', 'stop', []), /no operation "stop" \(operations: devices, permitJoin, readAttribute\)/);
+  await assert.rejects(daemon.driverCall('nosuch', 'devices', []), /unknown driver "nosuch"/);
 });
