@@ -65,6 +65,7 @@ export class Gateway {
   private flushTimer?: TimerHandle;
   private traceWaiters = new Map<string, ((steps: TraceStep[], out: Reading | null, raw: Reading) => void)[]>();
   private unknownSensorSamples = 0;
+  private readonly unknownSensorIds = new Set<string>();
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, clock, log } = opts;
@@ -122,7 +123,12 @@ export class Gateway {
     const state = this.table.raw(sensor, value, ts, quality);
     const pipeline = this.pipelines.get(sensor);
     if (!state || !pipeline) {
+      // A driver bug, not a field fault: counted (heartbeat) and logged once per id.
       this.unknownSensorSamples++;
+      if (!this.unknownSensorIds.has(sensor) && this.unknownSensorIds.size < 100) {
+        this.unknownSensorIds.add(sensor);
+        this.log.warn('sample for a sensor that is not configured; ignored', { sensor });
+      }
       return;
     }
     const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced() ? 0 : ReadingFlag.CLOCK_UNSYNCED };
@@ -184,9 +190,7 @@ export class Gateway {
       kind: d.kind,
       clock: this.clock,
       log: this.log.child({ component: 'driver' }),
-      restart: this.opts.loaded.config.gateway.driverRestart
-        ? { initialMs: this.opts.loaded.config.gateway.driverRestart.initial, maxMs: this.opts.loaded.config.gateway.driverRestart.max }
-        : { initialMs: 1000, maxMs: 60_000 },
+      restart: { initialMs: this.opts.loaded.config.gateway.driverRestart.initial, maxMs: this.opts.loaded.config.gateway.driverRestart.max },
       create: async (ctx) => {
         fs.mkdirSync(stateDir, { recursive: true });
         return override ? override(ctx) : kind.create(d, ctx);

@@ -112,3 +112,13 @@ test('the trace of the next sample shows the value after each stage', async (t) 
   await assert.rejects(gw.nextTrace('nope', 10), /unknown sensor/);
   await gw.stop();
 });
+
+test('samples for an unconfigured sensor are counted and logged once, never published', async (t) => {
+  const { gw, log, seen } = setup();
+  t.after(() => gw.close());
+  gw.ingest('nope', 1);
+  gw.ingest('nope', 2);
+  assert.equal(gw.unknownSamples, 2);
+  assert.equal(log.lines.filter((l) => l.sensor === 'nope').length, 1);
+  assert.equal(seen.length, 0);
+});
