@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { decodeRegisters, encodeValue, wordCount } from '../../drivers/modbus/codec';
 import { classifyError } from '../../drivers/modbus/errors';
 import { busSchema, DATA_TYPES, WORD_ORDERS, type BusConfig, type DataType, type RegisterKind, type WordOrder } from '../../drivers/modbus/schema';
-import { ModbusSerialTransport, type ModbusTransport } from '../../drivers/modbus/transport';
+import type { ModbusTransport } from '../../drivers/modbus/transport';
 import { parseDuration } from '../core/duration';
 import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
 
@@ -97,6 +97,8 @@ async function withLink(f: Flags, io: CliIO, fn: (t: ModbusTransport, timeoutMs:
   const link = linkOf(f);
   const timeoutMs = f.timeout === undefined ? 1000 : parseDuration(f.timeout);
   if (timeoutMs === undefined) throw new UsageError('--timeout must be a duration such as 200ms');
+  // serialport and modbus-serial load only when a modbus command runs, not with every CLI command.
+  const { ModbusSerialTransport } = await import('../../drivers/modbus/transport.js');
   const transport = new ModbusSerialTransport(link, timeoutMs);
   try {
     await transport.open();
