@@ -1,7 +1,8 @@
 import type { TimerHandle } from '../../src/core/clock';
 import type { Driver, DriverContext } from '../driver';
 import type { SimDriverConfig, SimSensorConfig } from './schema';
-import { hashString, prng, waveValue } from './waveform';
+import { hashString, prng } from '../../src/core/prng';
+import { waveValue } from './waveform';
 
 interface SimSensorState {
   config: SimSensorConfig;

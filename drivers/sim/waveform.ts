@@ -1,6 +1,5 @@
 import type { SimSensorConfig } from './schema';
 
-export { hashString, prng } from '../../src/core/prng';
 
 /**
  * The noiseless value of a waveform at sample n (t = n × interval since start).
