@@ -1,6 +1,5 @@
 import type { SimSensorConfig } from './schema';
 
-
 /**
  * The noiseless value of a waveform at sample n (t = n × interval since start).
  * `prev` is the previous noiseless value (random walk, thermal), `heating` the
