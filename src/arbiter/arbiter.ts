@@ -161,12 +161,11 @@ export class Arbiter {
     if (s && s.intents.delete(ownerKey)) this.reconcile(s);
   }
 
-  /** Hold the actuator's failsafe value; false when it has none configured. */
+  /** Hold the actuator's failsafe value; false when it has none configured (or one it cannot take). */
   failsafe(actuator: string, owner: Owner): boolean {
     const s = this.states.get(actuator);
     if (!s || s.cfg.failsafe === undefined) return false;
-    this.hold(actuator, owner, s.cfg.failsafe);
-    return true;
+    return this.hold(actuator, owner, s.cfg.failsafe).ok;
   }
 
   status(): ActuatorStatus[] {

@@ -5,6 +5,7 @@ import { configSchema, type GatewayConfig } from './schema';
 import type { SensorDecl } from './sensor';
 import { YamlSource, type Problem } from './yaml-source';
 import { zodProblems } from './zod-problems';
+import { valueProblem } from '../arbiter/validate';
 
 export interface LoadedConfig {
   config: GatewayConfig;
@@ -87,6 +88,12 @@ function checkActuators(config: GatewayConfig, src: YamlSource, problems: Proble
     if (!t.success) problems.push(...zodProblems(src, t.error, ['actuators', i, 'target']));
     if (a.type === 'number' && a.min !== undefined && a.max !== undefined && a.min > a.max) {
       problems.push(src.problem(['actuators', i, 'min'], `min (${a.min}) is greater than max (${a.max})`));
+      return;
+    }
+    // A failsafe the arbiter would refuse is no failsafe: it must pass the same check as any write.
+    for (const key of ['failsafe', 'initial'] as const) {
+      const bad = a[key] === undefined ? undefined : valueProblem(a, a[key]);
+      if (bad) problems.push(src.problem(['actuators', i, key], `actuators.${i}.${key}: ${bad}`));
     }
   });
 }

@@ -21,13 +21,19 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A duration in config: a string with a unit ("500ms", "10s", "5m", "1h", "1d")
- * or a number of milliseconds. Parses to milliseconds.
+ * A duration in config: a string with a unit ("500ms", "10s", "5m", "1h", "1d").
+ * Parses to milliseconds. A bare number is refused — `interval: 5` could mean
+ * seconds or milliseconds, and reading it as milliseconds made a 5 s condition
+ * fire after 5 ms — except 0, which means the same in every unit.
  */
 export function duration(description?: string) {
   const base = z
-    .union([z.string().regex(DURATION_RE, 'expected a duration such as "500ms", "10s", "5m", "1h" or "1d"'), z.number().nonnegative()])
+    .union([z.string().regex(DURATION_RE, 'expected a duration such as "500ms", "10s", "5m", "1h" or "1d"'), z.number()])
     .transform((v, ctx) => {
+      if (typeof v === 'number' && v !== 0) {
+        ctx.addIssue({ code: 'custom', message: bareNumberMessage(v) });
+        return z.NEVER;
+      }
       const ms = parseDuration(v);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)}` });
@@ -36,4 +42,10 @@ export function duration(description?: string) {
       return ms;
     });
   return description ? base.describe(description) : base;
+}
+
+/** The error for `interval: 5`: say how to write what was probably meant. */
+export function bareNumberMessage(v: number): string {
+  const n = Number.isFinite(v) && v > 0 ? String(v) : '5';
+  return `a bare number is not a duration: write it with a unit, e.g. "${n}s" for seconds or "${n}ms" for milliseconds`;
 }

@@ -18,7 +18,7 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
   let db: Database.Database | undefined;
   const ob = new Outbox({
     path: path.join(tempDir(t, 'fg-outbox-'), 'outbox.db'),
-    config: outboxSchema.parse({ flushRows: 1000, flushInterval: 100 }),
+    config: outboxSchema.parse({ flushRows: 1000, flushInterval: '100ms' }),
     clock,
     log,
     openDatabase: (file) => (db = new Database(file)),

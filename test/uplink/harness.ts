@@ -35,7 +35,7 @@ export function makeUplink(t: After, o: HarnessOptions) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-uplink-'));
   const clock = o.clock ?? systemClock;
   const log = memoryLogger('debug');
-  const outbox = new Outbox({ path: path.join(dir, 'outbox.db'), config: outboxSchema.parse({ flushInterval: 20, ...o.outbox }), clock, log });
+  const outbox = new Outbox({ path: path.join(dir, 'outbox.db'), config: outboxSchema.parse({ flushInterval: '20ms', ...o.outbox }), clock, log });
   const config = uplinkSchema.parse({
     brokers: o.brokers,
     keepalive: '5s',
