@@ -142,7 +142,10 @@ export class Gateway {
       for (const w of waiters) w(steps, out, raw);
     } else out = pipeline.process(r);
     if (out) this.hub.publish(out);
-    else this.table.noteDropped(sensor);
+    else {
+      this.table.noteDropped(sensor);
+      if (pipeline.lastDropSuppressed && r.quality !== 'bad') this.hub.sampled(sensor, ts);
+    }
   }
 
   /** Resolve with the pipeline trace of the next raw sample of `sensor`. */

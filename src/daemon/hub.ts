@@ -11,6 +11,12 @@ import type { Reading } from '../core/reading';
  */
 export interface Sink {
   accept(r: Reading): void;
+  /**
+   * Optional: a usable sample of `sensor` taken at `ts` that its pipeline held
+   * back (deadband, hysteresis, a filling window). The sensor is alive; its last
+   * reading still stands. Staleness is measured from these and accepted readings.
+   */
+  sampled?(sensor: string, ts: number): void;
 }
 
 /**
@@ -20,13 +26,16 @@ export interface Sink {
  */
 export class Hub {
   private sinks: Sink[] = [];
+  private samplers: Sink[] = [];
 
   constructor(private readonly onError: (err: unknown, sink: Sink) => void) {}
 
   subscribe(sink: Sink): () => void {
     this.sinks = [...this.sinks, sink];
+    if (sink.sampled) this.samplers = [...this.samplers, sink];
     return () => {
       this.sinks = this.sinks.filter((s) => s !== sink);
+      this.samplers = this.samplers.filter((s) => s !== sink);
     };
   }
 
@@ -35,6 +44,18 @@ export class Hub {
     for (let i = 0; i < sinks.length; i++) {
       try {
         sinks[i].accept(r);
+      } catch (err) {
+        this.onError(err, sinks[i]);
+      }
+    }
+  }
+
+  /** A usable sample held back by its pipeline: tell the sinks that track liveness. */
+  sampled(sensor: string, ts: number): void {
+    const sinks = this.samplers;
+    for (let i = 0; i < sinks.length; i++) {
+      try {
+        sinks[i].sampled!(sensor, ts);
       } catch (err) {
         this.onError(err, sinks[i]);
       }

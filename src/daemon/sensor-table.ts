@@ -13,7 +13,13 @@ export interface SensorState {
   rawValue?: ReadingValue;
   rawTs?: number;
   rawQuality?: Quality;
-  /** Stale when no reading for this long. */
+  /**
+   * When the driver last delivered a usable sample (not bad; passed or held back
+   * by a suppressing stage). Staleness counts from here, not from the last
+   * reading that left the pipeline: report-by-exception is not silence.
+   */
+  inputTs?: number;
+  /** Stale when no usable sample for this long. */
   maxAgeMs: number;
   samples: number;
   dropped: number;
@@ -48,6 +54,12 @@ export class SensorTable implements Sink {
       s.last.quality = r.quality;
       s.last.flags = r.flags;
     } else s.last = { ...r };
+    if (r.quality !== 'bad' && (s.inputTs === undefined || r.ts > s.inputTs)) s.inputTs = r.ts;
+  }
+
+  sampled(sensor: string, ts: number): void {
+    const s = this.states.get(sensor);
+    if (s && (s.inputTs === undefined || ts > s.inputTs)) s.inputTs = ts;
   }
 
   /** Record a raw sample before its pipeline (for diagnostics). */
@@ -85,10 +97,11 @@ export class SensorTable implements Sink {
     return this.states.has(sensor);
   }
 
+  /** No usable sample for maxAge (or none yet). */
   isStale(sensor: string, now: number): boolean {
     const s = this.states.get(sensor);
-    if (!s?.last) return true;
-    return now - s.last.ts > s.maxAgeMs;
+    if (s?.inputTs === undefined) return true;
+    return now - s.inputTs > s.maxAgeMs;
   }
 
   all(): SensorState[] {

@@ -25,11 +25,15 @@ export class Pipeline {
   readonly kinds: readonly string[];
   private readonly stages: Stage[];
   private readonly flushAt: number[];
+  private readonly suppressing: boolean[];
+  /** Index of the stage that dropped the last reading process()/traced() returned null for. */
+  private droppedAt = -1;
 
   /** `configs` are parsed configs (defaults applied, durations in ms), as in SensorDecl.pipeline. */
   constructor(configs: readonly StageConfig[], ctx: StageContext) {
     this.kinds = configs.map((c) => c.kind);
     this.stages = configs.map((c) => stageKind(c.kind).create(c, ctx));
+    this.suppressing = configs.map((c) => stageKind(c.kind).suppresses === true);
     this.flushAt = this.stages.flatMap((s, i) => (isFlushable(s) ? [i] : []));
   }
 
@@ -40,6 +44,15 @@ export class Pipeline {
 
   process(r: Reading): Reading | null {
     return this.run(r, 0);
+  }
+
+  /**
+   * After process()/traced() returned null: whether a stage that suppresses
+   * output (deadband, hysteresis, average, aggregate, spike) held the reading
+   * back — the sample was usable, there was just nothing new to report.
+   */
+  get lastDropSuppressed(): boolean {
+    return this.droppedAt >= 0 && this.suppressing[this.droppedAt];
   }
 
   /**
@@ -79,6 +92,7 @@ export class Pipeline {
       const next = this.stages[i].process(cur);
       if (!next) {
         steps.push({ stage: this.kinds[i], value, quality, dropped: true });
+        this.droppedAt = i;
         return null;
       }
       steps.push({ stage: this.kinds[i], value: next.value, quality: next.quality, dropped: false });
@@ -89,7 +103,13 @@ export class Pipeline {
 
   private run(r: Reading, from: number): Reading | null {
     let cur: Reading | null = r;
-    for (let i = from; i < this.stages.length && cur; i++) cur = this.stages[i].process(cur);
+    for (let i = from; i < this.stages.length; i++) {
+      cur = this.stages[i].process(cur);
+      if (cur === null) {
+        this.droppedAt = i;
+        return null;
+      }
+    }
     return cur;
   }
 }

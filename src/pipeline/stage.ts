@@ -48,4 +48,11 @@ export interface StageKind<C extends { kind: string } = { kind: string }> {
   create(config: C, ctx: StageContext): Stage;
   /** Sensors this stage reads besides its own (for config cross-checks). */
   references?(config: C): string[];
+  /**
+   * True when a null from this stage means "nothing new to report" (deadband,
+   * hysteresis, a window still filling, a misfire held back) rather than "this
+   * sample is unusable" (range). A sample such a stage holds back still shows
+   * that the sensor is alive: it never makes the sensor stale.
+   */
+  suppresses?: boolean;
 }

@@ -19,7 +19,8 @@ import { RuleRuntime, type IntentTarget, type RuntimeContext, type TraceEntry } 
  *                                                               └► publishEvent (alarms)
  */
 export interface SensorLookup {
-  get(sensor: string): { maxAgeMs: number; last?: Reading } | undefined;
+  /** inputTs: the last usable sample, also one the pipeline held back (see SensorTable). */
+  get(sensor: string): { maxAgeMs: number; last?: Reading; inputTs?: number } | undefined;
 }
 
 export interface RulesEngineOptions {
@@ -40,7 +41,7 @@ interface IndexEntry {
   rules: RuleRuntime[];
 }
 
-export class RulesEngine implements Sink {
+export class RulesEngine implements Required<Sink> {
   private env = new SensorEnv();
   private runtimes: RuleRuntime[] = [];
   private index = new Map<string, IndexEntry>();
@@ -127,12 +128,28 @@ export class RulesEngine implements Sink {
     const q = qualityCode(r.quality);
     const qualityChanged = (q === Quality.BAD) !== (env.quality[s] === Quality.BAD);
     env.quality[s] = q;
+    if (q !== Quality.BAD && r.ts > env.fresh[s]) env.fresh[s] = r.ts;
     this.evaluations++;
     const rules = e.rules;
     for (let i = 0; i < rules.length; i++) {
       const rt = rules[i];
       if (qualityChanged || rt.failsafe) this.checkRule(rt);
       rt.evaluate();
+    }
+  }
+
+  /** A usable sample its pipeline held back: the input is alive (lifts a staleness failsafe). */
+  sampled(sensor: string, ts: number): void {
+    const e = this.index.get(sensor);
+    if (e === undefined) return;
+    const env = this.env;
+    if (ts > env.fresh[e.slot]) env.fresh[e.slot] = ts;
+    const rules = e.rules;
+    for (let i = 0; i < rules.length; i++) {
+      if (rules[i].failsafe) {
+        env.now = this.opts.clock.now();
+        this.checkRule(rules[i]);
+      }
     }
   }
 
@@ -164,7 +181,7 @@ export class RulesEngine implements Sink {
     let why = '';
     for (const s of rt.inputSlots) {
       if (env.quality[s] === Quality.BAD) why = `input ${env.ids[s]} is bad`;
-      else if (env.now - env.ts[s] > (maxAge ?? env.maxAge[s])) why = `input ${env.ids[s]} is stale (no reading for ${env.now - env.ts[s]} ms)`;
+      else if (env.now - env.fresh[s] > (maxAge ?? env.maxAge[s])) why = `input ${env.ids[s]} is stale (no usable sample for ${env.now - env.fresh[s]} ms)`;
       if (why) break;
     }
     rt.setFailsafe(why !== '', why);
@@ -178,12 +195,17 @@ export class RulesEngine implements Sink {
     if (prev !== undefined && this.env.quality[prev] !== Quality.NONE) {
       env.values[s] = this.env.values[prev];
       env.ts[s] = this.env.ts[prev];
+      env.fresh[s] = this.env.fresh[prev];
       env.quality[s] = this.env.quality[prev];
     } else if (info?.last) {
       env.values[s] = info.last.value;
       env.ts[s] = info.last.ts;
+      env.fresh[s] = info.inputTs ?? info.last.ts;
       env.quality[s] = qualityCode(info.last.quality);
-    } else env.ts[s] = now;
+    } else {
+      env.ts[s] = now;
+      env.fresh[s] = now;
+    }
   }
 }
 

@@ -10,6 +10,7 @@ function envWith(values: Record<string, number | string>, now = 10_000): SensorE
     const s = env.slot(id);
     env.values[s] = v;
     env.ts[s] = now;
+    env.fresh[s] = now;
     env.quality[s] = Quality.GOOD;
   }
   env.now = now;
@@ -84,6 +85,9 @@ test('quality and staleness functions', () => {
   assert.equal(stale.eval(env), false);
   env.now = 1501;
   assert.equal(stale.eval(env), true);
+  // A sample held back by a deadband (env.fresh moves, the reading stays) keeps it fresh.
+  env.fresh[s] = 1400;
+  assert.equal(stale.eval(env), false);
   env.quality[s] = Quality.BAD;
   assert.equal(bad.eval(env), true);
   assert.equal(good.eval(env), false);

@@ -124,5 +124,6 @@ class Aggregate implements FlushableStage {
 export const aggregate: StageKind<AggregateConfig> = {
   kind: 'aggregate',
   schema: aggregateSchema,
+  suppresses: true,
   create: (c, ctx) => new Aggregate(c, ctx),
 };

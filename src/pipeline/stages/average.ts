@@ -63,5 +63,6 @@ class Average implements Stage {
 export const average: StageKind<AverageConfig> = {
   kind: 'average',
   schema: averageSchema,
+  suppresses: true,
   create: (c) => new Average(c),
 };

@@ -61,5 +61,6 @@ class Deadband implements Stage {
 export const deadband: StageKind<DeadbandConfig> = {
   kind: 'deadband',
   schema: deadbandSchema,
+  suppresses: true,
   create: (c) => new Deadband(c),
 };

@@ -32,5 +32,6 @@ class Hysteresis implements Stage {
 export const hysteresis: StageKind<HysteresisConfig> = {
   kind: 'hysteresis',
   schema: hysteresisSchema,
+  suppresses: true,
   create: (c) => new Hysteresis(c.band),
 };

@@ -78,5 +78,6 @@ class Spike implements Stage {
 export const spike: StageKind<SpikeConfig> = {
   kind: 'spike',
   schema: spikeSchema,
+  suppresses: true,
   create: (c) => new Spike(c),
 };

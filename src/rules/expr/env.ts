@@ -14,6 +14,12 @@ export class SensorEnv {
   readonly values: (number | string)[] = [];
   /** Timestamp of the latest reading; the load time until the first one (so age counts from load). */
   readonly ts: number[] = [];
+  /**
+   * When the sensor last delivered a usable sample (also one its pipeline held
+   * back as "no change"); the load time until the first one. Staleness counts
+   * from here.
+   */
+  readonly fresh: number[] = [];
   /** Quality code (see Quality); NONE until the first reading. */
   readonly quality: number[] = [];
   /** Age in ms beyond which the sensor is stale. */
@@ -29,6 +35,7 @@ export class SensorEnv {
       this.ids.push(id);
       this.values.push(NaN);
       this.ts.push(0);
+      this.fresh.push(0);
       this.quality.push(Quality.NONE);
       this.maxAge.push(60_000);
     }
@@ -44,7 +51,7 @@ export class SensorEnv {
   }
 
   isStale(slot: number): boolean {
-    return this.quality[slot] === Quality.BAD || this.now - this.ts[slot] > this.maxAge[slot];
+    return this.quality[slot] === Quality.BAD || this.now - this.fresh[slot] > this.maxAge[slot];
   }
 }
 
