@@ -92,6 +92,8 @@ export class Arbiter {
   private readonly states = new Map<string, ActuatorState>();
   private seq = 0;
   private running = false;
+  /** Inside batch(): actuators whose intents changed, written when the batch ends. */
+  private batched?: Set<ActuatorState>;
   private readonly log: Logger;
 
   constructor(private readonly opts: ArbiterOptions) {
@@ -153,6 +155,23 @@ export class Arbiter {
     s.intents.set(owner.key, { owner, value, seq: ++this.seq });
     this.reconcile(s);
     return { ok: true, applied: s.wanted };
+  }
+
+  /**
+   * Change many intents as one step: actuators are decided and written once, when
+   * `fn` returns, from the final set of intents. A rule set swap releases the old
+   * rules' holds and takes the new ones inside a batch, so there is no moment in
+   * which a lower priority wins (and no write of it).
+   */
+  batch<T>(fn: () => T): T {
+    if (this.batched) return fn();
+    const changed = (this.batched = new Set());
+    try {
+      return fn();
+    } finally {
+      this.batched = undefined;
+      for (const s of changed) this.pump(s);
+    }
   }
 
   /** Drop `owner`'s hold on `actuator` (no-op when it holds none). */
@@ -227,7 +246,8 @@ export class Arbiter {
     }
     s.top = top;
     s.wanted = top ? top.value : (s.cfg.initial ?? s.wanted);
-    this.pump(s);
+    if (this.batched) this.batched.add(s);
+    else this.pump(s);
   }
 
   /** Write the wanted value now, or set a timer for when the gates allow it. */

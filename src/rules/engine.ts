@@ -59,23 +59,34 @@ export class RulesEngine implements Required<Sink> {
   }
 
   /**
-   * Swap in a new rule set atomically. Rules whose id and definition are
-   * unchanged keep their state (an active interlock stays active across a
-   * reload); changed and removed rules release their holds; new and changed
-   * rules start idle and are evaluated once against the latest values.
+   * Swap in a new rule set atomically, keeping each rule's state by its id. A
+   * rule whose text only changed keeps its timers, alarm and holds; a changed
+   * rule keeps what still applies (RuleRuntime.rebind); a removed rule releases
+   * its holds and clears its alarm. Every hold change of the swap is one arbiter
+   * batch: no lower priority wins for a moment. New rules start idle and are
+   * evaluated once against the latest values.
    */
   load(set: RuleSet): void {
+    const arbiter = this.opts.arbiter;
+    if (arbiter.batch) arbiter.batch(() => this.swap(set));
+    else this.swap(set);
+  }
+
+  private swap(set: RuleSet): void {
     const now = this.opts.clock.now();
     const old = new Map(this.runtimes.map((rt) => [rt.id, rt]));
     const env = set.env;
     for (let s = 0; s < env.size; s++) this.initSlot(env, s, now);
+    env.now = now;
+    this.env = env;
+    this.files = set.files;
     const next: RuleRuntime[] = [];
     const fresh: RuleRuntime[] = [];
     for (const rule of set.rules) {
       const prev = old.get(rule.config.id);
-      if (prev && sameDefinition(prev.rule.config, rule.config)) {
+      if (prev) {
         old.delete(rule.config.id);
-        prev.bind(rule, env);
+        prev.rebind(rule, env);
         next.push(prev);
       } else {
         const rt = new RuleRuntime(rule, this.ctx);
@@ -84,7 +95,7 @@ export class RulesEngine implements Required<Sink> {
         fresh.push(rt);
       }
     }
-    for (const rt of old.values()) rt.stop(true);
+    for (const rt of old.values()) rt.remove('rule removed');
     const index = new Map<string, IndexEntry>();
     for (const rt of next) {
       for (const sensor of rt.rule.inputs) {
@@ -93,12 +104,9 @@ export class RulesEngine implements Required<Sink> {
         e.rules.push(rt);
       }
     }
-    this.env = env;
     this.runtimes = next;
     this.index = index;
-    this.files = set.files;
-    env.now = now;
-    if (this.running) for (const rt of fresh) rt.start();
+    if (this.running) for (const rt of next) rt.start();
     for (const rt of fresh) if (rt.rule.inputs.some((s) => env.quality[env.slot(s)] !== Quality.NONE)) rt.evaluate();
   }
 
@@ -207,8 +215,4 @@ export class RulesEngine implements Required<Sink> {
       env.fresh[s] = now;
     }
   }
-}
-
-function sameDefinition(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

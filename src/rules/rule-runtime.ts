@@ -21,12 +21,13 @@ import type { RuleAction } from './schema';
  */
 export type RuleState = 'idle' | 'pending' | 'active' | 'cooldown';
 
-export type IntentTarget = Pick<Arbiter, 'hold' | 'release' | 'failsafe'>;
+/** What the rules need of the arbiter; `batch` (optional for test doubles) makes a set swap one step. */
+export type IntentTarget = Pick<Arbiter, 'hold' | 'release' | 'failsafe'> & Partial<Pick<Arbiter, 'batch'>>;
 
 export interface TraceEntry {
   ts: number;
   rule: string;
-  what: 'pending' | 'fire' | 'release' | 'idle' | 'set' | 'release-hold' | 'event' | 'clear' | 'failsafe' | 'failsafe-clear' | 'pid';
+  what: 'pending' | 'fire' | 'release' | 'idle' | 'set' | 'release-hold' | 'event' | 'clear' | 'failsafe' | 'failsafe-clear' | 'pid' | 'reloaded' | 'removed' | 'not-fired';
   detail?: string;
 }
 
@@ -46,12 +47,19 @@ export class RuleRuntime {
   failsafe = false;
   errors = 0;
   lastError?: string;
-  readonly owner: Owner;
+  /** An alarm this rule raised (an event in `then`) and has not cleared. */
+  alarmActive = false;
+  owner: Owner;
   private readonly elseOwner: Owner;
   private readonly failsafeOwner: Owner;
   private timer?: TimerHandle;
   private pidTimer?: TimerHandle;
   private pid?: Pid;
+  private pendingSince = 0;
+  /** The `else` holds are in place (the rule released and has not fired since). */
+  private elseApplied = false;
+  /** A condition true during cooldown was already reported (rules test). */
+  private cooldownNoted = false;
   /** Env slots of the inputs, refreshed by bind(). */
   inputSlots: number[] = [];
 
@@ -60,7 +68,7 @@ export class RuleRuntime {
     private readonly ctx: RuntimeContext,
   ) {
     const id = rule.config.id;
-    this.owner = { key: `rule:${id}`, label: id, priority: rule.config.safety ? 'safety' : 'rule' };
+    this.owner = ruleOwner(rule);
     this.elseOwner = { key: `rule-else:${id}`, label: id, priority: 'rule' };
     this.failsafeOwner = { key: `failsafe:${id}`, label: `${id} (inputs stale or bad)`, priority: 'failsafe' };
   }
@@ -73,6 +81,66 @@ export class RuleRuntime {
   bind(rule: CompiledRule, env: SensorEnv): void {
     this.rule = rule;
     this.inputSlots = rule.inputs.map((s) => env.slot(s));
+  }
+
+  /**
+   * Take over a new definition of this rule (same id) on a reload. A change of
+   * text only (description, event and clear messages) changes nothing else. A
+   * changed rule keeps its state and holds where they still apply: an active rule
+   * stays active, holding what its new `then` sets, until its new release
+   * condition is true on the current input (evaluated now); a pending one keeps
+   * the time it has already waited. The engine runs this inside an arbiter batch.
+   */
+  rebind(next: CompiledRule, env: SensorEnv): void {
+    const prev = this.rule;
+    this.bind(next, env);
+    if (behaviourKey(prev.config) === behaviourKey(next.config)) return;
+    this.note('reloaded', 'definition changed');
+    if (!next.config.enabled) {
+      this.remove('rule disabled', prev);
+      return;
+    }
+    this.owner = ruleOwner(next);
+    for (const a of prev.actuators) if (!next.actuators.includes(a)) this.releaseAll(a);
+    if (this.failsafe) for (const a of next.actuators) this.ctx.arbiter.failsafe(a, this.failsafeOwner);
+    if (JSON.stringify(prev.config.pid) !== JSON.stringify(next.config.pid)) {
+      this.ctx.clock.clearInterval(this.pidTimer);
+      this.pidTimer = undefined;
+      this.pid = undefined; // start() (called by the engine) builds the new controller
+    }
+    if (!next.when) return;
+    if (this.state === 'active') {
+      this.run(next.config.then ?? [], this.owner, 'holds');
+      this.evaluate();
+    } else if (this.state === 'pending') {
+      this.ctx.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.state = 'idle';
+      if (next.when.eval(env)) this.pend(this.pendingSince);
+    } else {
+      if (this.elseApplied) this.run(next.config.else ?? [], this.elseOwner, 'holds');
+      if (this.state === 'idle') this.evaluate();
+    }
+  }
+
+  /**
+   * The rule is gone from the set (or disabled): stop it, release every hold it
+   * has, and clear the alarm it raised — nobody else ever will.
+   */
+  remove(reason: string, was: CompiledRule = this.rule): void {
+    this.stop(false);
+    for (const a of was.actuators) this.releaseAll(a);
+    this.note('removed', reason);
+    const now = this.ctx.clock.now();
+    if (this.alarmActive) {
+      this.alarmActive = false;
+      this.ctx.publishEvent({ ts: now, type: 'alarm.clear', severity: 'info', source: this.id, message: `${this.id}: alarm cleared (${reason})`, details: { reason } });
+    }
+    if (this.failsafe && was.actuators.length > 0) {
+      this.ctx.publishEvent({ ts: now, type: 'failsafe.clear', severity: 'info', source: this.id, message: `rule ${this.id}: failsafe lifted (${reason})`, details: { reason } });
+    }
+    this.failsafe = false;
+    this.state = 'idle';
   }
 
   start(): void {
@@ -89,11 +157,13 @@ export class RuleRuntime {
     this.timer = undefined;
     this.pidTimer = undefined;
     if (!releaseHolds) return;
-    for (const a of this.rule.actuators) {
-      this.ctx.arbiter.release(a, this.owner.key);
-      this.ctx.arbiter.release(a, this.elseOwner.key);
-      this.ctx.arbiter.release(a, this.failsafeOwner.key);
-    }
+    for (const a of this.rule.actuators) this.releaseAll(a);
+  }
+
+  private releaseAll(actuator: string): void {
+    this.ctx.arbiter.release(actuator, this.owner.key);
+    this.ctx.arbiter.release(actuator, this.elseOwner.key);
+    this.ctx.arbiter.release(actuator, this.failsafeOwner.key);
   }
 
   /** Re-evaluate after an input changed. Hot path: no allocation unless the state changes. */
@@ -104,11 +174,7 @@ export class RuleRuntime {
     switch (this.state) {
       case 'idle':
         if (!r.when.eval(env)) return;
-        if (r.config.for > 0) {
-          this.state = 'pending';
-          this.note('pending', `for ${r.config.for} ms`);
-          this.timer = this.ctx.clock.setTimeout(() => this.forElapsed(), r.config.for);
-        } else this.fire();
+        this.pend(this.ctx.clock.now());
         return;
       case 'pending':
         if (!r.when.eval(env)) {
@@ -121,9 +187,27 @@ export class RuleRuntime {
       case 'active':
         if (r.until ? r.until.eval(env) : !r.when.eval(env)) this.releaseRule();
         return;
-      default:
+      case 'cooldown':
+        // Only traced (rules test): why a true condition does not fire now.
+        if (this.ctx.trace && !this.cooldownNoted && r.when.eval(env)) {
+          this.cooldownNoted = true;
+          this.note('not-fired', 'condition true, but the rule is cooling down (cooldown)');
+        }
         return;
     }
+  }
+
+  /** The condition became true (at `since`): fire now, or once it has held for `for:`. */
+  private pend(since: number): void {
+    const wait = this.rule.config.for - (this.ctx.clock.now() - since);
+    if (wait <= 0) {
+      this.fire();
+      return;
+    }
+    this.state = 'pending';
+    this.pendingSince = since;
+    this.note('pending', `for ${this.rule.config.for} ms`);
+    this.timer = this.ctx.clock.setTimeout(() => this.forElapsed(), wait);
   }
 
   private forElapsed(): void {
@@ -142,20 +226,23 @@ export class RuleRuntime {
     this.state = 'active';
     this.lastFired = this.ctx.clock.now();
     this.note('fire');
+    this.elseApplied = false;
     for (const a of this.rule.actuators) this.ctx.arbiter.release(a, this.elseOwner.key);
-    this.run(this.rule.config.then ?? [], this.owner);
+    this.run(this.rule.config.then ?? [], this.owner, 'then');
   }
 
   private releaseRule(): void {
     this.note('release');
     for (const a of this.rule.actuators) this.ctx.arbiter.release(a, this.owner.key);
-    this.run(this.rule.config.else ?? [], this.elseOwner);
+    this.elseApplied = true;
+    this.run(this.rule.config.else ?? [], this.elseOwner, 'else');
     const cooldown = this.rule.config.cooldown;
     if (cooldown <= 0) {
       this.state = 'idle';
       return;
     }
     this.state = 'cooldown';
+    this.cooldownNoted = false;
     this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
       this.state = 'idle';
@@ -165,9 +252,14 @@ export class RuleRuntime {
     }, cooldown);
   }
 
-  private run(actions: readonly RuleAction[], owner: Owner): void {
+  /**
+   * Run a list of actions. `holds`: only (re)take the `set` holds — a reload of an
+   * active rule must not publish its alarm a second time.
+   */
+  private run(actions: readonly RuleAction[], owner: Owner, phase: 'then' | 'else' | 'holds'): void {
     const now = this.ctx.clock.now();
     for (const action of actions) {
+      if (phase === 'holds' && !('set' in action)) continue;
       if ('set' in action) {
         const { actuator, value } = action.set;
         this.note('set', `${actuator} = ${String(value)}`);
@@ -180,10 +272,12 @@ export class RuleRuntime {
       } else if ('event' in action) {
         const message = this.rule.messages.get(action)?.render(this.ctx.env()) ?? action.event.message;
         this.note('event', `${action.event.severity}: ${message}`);
+        if (phase === 'then') this.alarmActive = true;
         this.ctx.publishEvent({ ts: now, type: 'alarm', severity: action.event.severity, source: this.id, message });
       } else {
         const message = typeof action.clear === 'string' ? action.clear : `cleared: ${this.rule.config.description ?? this.id}`;
         this.note('clear', message);
+        this.alarmActive = false;
         this.ctx.publishEvent({ ts: now, type: 'alarm.clear', severity: 'info', source: this.id, message });
       }
     }
@@ -234,4 +328,16 @@ export class RuleRuntime {
   private note(what: TraceEntry['what'], detail?: string): void {
     if (this.ctx.trace) this.ctx.trace({ ts: this.ctx.clock.now(), rule: this.id, what, detail });
   }
+}
+
+function ruleOwner(rule: CompiledRule): Owner {
+  const id = rule.config.id;
+  return { key: `rule:${id}`, label: id, priority: rule.config.safety ? 'safety' : 'rule' };
+}
+
+/** A rule's definition without its texts (description, event and clear messages): equal keys behave the same. */
+function behaviourKey(c: CompiledRule['config']): string {
+  const strip = (actions: readonly RuleAction[] | undefined) =>
+    actions?.map((a) => ('event' in a ? { event: { severity: a.event.severity } } : 'clear' in a ? { clear: true } : a));
+  return JSON.stringify({ ...c, description: undefined, then: strip(c.then), else: strip(c.else) });
 }
