@@ -13,7 +13,7 @@ import {
   DaemonNotRunningError,
 } from '../control/client';
 import { DEFAULT_SOCKET_PATH } from '../control/protocol';
-import type { RuleRow } from '../daemon/view';
+import type { RuleRow, StatusSnapshot } from '../daemon/view';
 import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
 import { formatTime, table, type Colour } from './format';
 
@@ -131,8 +131,12 @@ export function renderRules(rows: RuleRow[], colour: boolean): string {
 
 export const RULES_FROM_DAEMON_USAGE = `Usage: fieldgate rules [--json] [--socket PATH]
 
-Lists the rules loaded in the running daemon: state (idle, pending for-duration,
-active, cooldown), last time each fired, whether it is a safety interlock.
+Says which rule set the running daemon runs — the rules directory's, the
+last-known-good copy (the directory was rejected at start-up), or none (every
+actuator held at its failsafe value) — since when, and what was rejected; then
+lists the rules: state (idle, pending for-duration, active, cooldown), last
+time each fired, whether it is a safety interlock. Exit status 0 when the rules
+directory's set runs and nothing is rejected, 1 otherwise.
 
 ${COMMON_OPTIONS_USAGE}`;
 
@@ -141,9 +145,30 @@ export async function rulesFromDaemon(argv: string[], io: CliIO): Promise<number
   const args = parseDaemonArgs(argv, io);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   return withDaemon('rules', io, async () => {
-    const rows = (await controlRequest(args.socketPath, 'rules')) as RuleRow[];
-    if (args.json) printJson(io, rows);
-    else io.out(renderRules(rows, io.isTTY));
-    return EXIT.OK;
+    const [rows, status] = await Promise.all([controlRequest(args.socketPath, 'rules'), controlRequest(args.socketPath, 'status')]);
+    const set = (status as StatusSnapshot).rules;
+    const running = set.running ?? 'rules-dir';
+    const rejected = set.lastReloadError !== undefined;
+    if (args.json) printJson(io, { running, dir: set.dir, acceptedAt: set.acceptedAt, since: set.since, rejected: rejected ? { at: set.lastReload, problems: set.problems ?? [set.lastReloadError] } : undefined, rules: rows });
+    else io.out(renderRuleSet(set) + renderRules(rows as RuleRow[], io.isTTY));
+    return running === 'rules-dir' && !rejected ? EXIT.OK : EXIT.FAIL;
   });
+}
+
+/** The lines above the rule table: which set runs, since when, and what was rejected. */
+export function renderRuleSet(set: StatusSnapshot['rules']): string {
+  const dir = set.dir ?? 'the rules directory';
+  const accepted = `accepted ${formatTime(set.acceptedAt)}, running since ${formatTime(set.since)}`;
+  const lines: string[] = [];
+  if (set.running === 'last-known-good') {
+    lines.push(`RUNNING THE LAST-KNOWN-GOOD SET (${set.loaded} rule(s) ${accepted}): the rule files in ${dir} were rejected at start-up`);
+  } else if (set.running === 'none') {
+    lines.push(`NO RULES RUNNING: every actuator is held at its failsafe value; the rule files in ${dir} were rejected and there is no valid last-known-good set`);
+  } else lines.push(`rules from ${dir}: ${set.loaded} rule(s) ${accepted}`);
+  if (set.lastReloadError !== undefined) {
+    if (set.running === 'rules-dir' || set.running === undefined) lines.push(`REJECTED at ${formatTime(set.lastReload)} (the previous rules keep running):`);
+    else lines.push(`rejected at ${formatTime(set.lastReload)}:`);
+    for (const p of set.problems ?? [set.lastReloadError]) lines.push(`  ${p}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -12,7 +12,10 @@ import { rulesFromDaemon } from './daemon-views';
 
 const usage = `Usage:
   fieldgate rules [--json] [--socket PATH]
-      loaded rules of the running daemon: state (idle / pending / active / cooldown), last fired
+      which set the running daemon runs (the rules directory's, the last-known-good
+      copy, or none: every actuator at its failsafe), since when, what was rejected;
+      then each rule: state (idle / pending / active / cooldown), last fired.
+      Exit 0 when the directory's set runs and nothing is rejected, else 1
   fieldgate rules check DIR|FILE [--config FILE]
       validate rule files; prints FILE:LINE:COL: message per error
   fieldgate rules schema

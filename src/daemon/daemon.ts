@@ -4,7 +4,6 @@ import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
 import { uplinkTopics, type UplinkTopics } from '../uplink/topics';
@@ -14,10 +13,14 @@ import { CommandHandler, type CommandMeta, type CommandResult } from '../command
 import { CommandLog } from '../commands/command-log';
 import { RulesEngine } from '../rules/engine';
 import { RuleWatcher } from '../rules/watcher';
-import { loadRuleSet } from '../rules/load';
+import { loadRuleSet, parseRuleTexts } from '../rules/load';
+import { LastKnownGood } from '../rules/last-known-good';
+import type { Owner } from '../arbiter/arbiter';
 import { Gateway } from './gateway';
 import { systemHealth } from './system-health';
 import type { BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
+
+const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -93,6 +96,11 @@ export class Daemon implements GatewayView {
         publishEvent,
         load: () => loadRuleSet(rulesDir, { sensors, actuators }),
         apply: (set) => this.engine.load(set),
+        lastKnownGood: {
+          store: new LastKnownGood(path.join(opts.stateDir, 'rules', 'last-known-good.json'), opts.log.child({ component: 'rules' })),
+          parse: (texts) => parseRuleTexts(texts, { sensors, actuators }),
+        },
+        onNoRules: (none) => this.holdFailsafeForNoRules(none),
       });
     }
     const uplinkConfig = opts.loaded.config.uplink;
@@ -119,12 +127,7 @@ export class Daemon implements GatewayView {
   async start(): Promise<void> {
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
-    if (this.watcher) {
-      if (!fs.existsSync(this.opts.rulesDir ?? '')) {
-        this.log.warn('rules directory does not exist; running without rules (it is watched)', { dir: this.opts.rulesDir });
-      }
-      this.watcher.start();
-    }
+    this.watcher?.start();
     this.engine.start();
     await this.gateway.start();
     this.arbiter.start();
@@ -184,6 +187,12 @@ export class Daemon implements GatewayView {
     const watch = this.watcher?.status();
     const engine = this.engine.status();
     if (watch?.lastReloadError) problems.push(`rules rejected: ${watch.lastReloadError}`);
+    if (watch?.running === 'last-known-good') {
+      problems.push(`rules: running the last-known-good set accepted at ${new Date(watch.acceptedAt ?? 0).toISOString()}, not the rules directory`);
+    } else if (watch?.running === 'none') {
+      const without = this.opts.loaded.config.actuators.filter((a) => a.failsafe === undefined).map((a) => a.id);
+      problems.push(`rules: none running; every actuator is held at its failsafe value${without.length ? ` (no failsafe value, left as they are: ${without.join(', ')})` : ''}`);
+    }
     for (const a of this.arbiter.status()) if (a.failing) problems.push(`actuator ${a.id} write failing: ${a.lastError ?? 'error'}`);
     return {
       version: VERSION,
@@ -194,7 +203,17 @@ export class Daemon implements GatewayView {
       drivers,
       uplink,
       outbox,
-      rules: { loaded: engine.loaded, active: engine.active, lastReload: watch?.lastReload, lastReloadError: watch?.lastReloadError },
+      rules: {
+        loaded: engine.loaded,
+        active: engine.active,
+        running: watch?.running ?? 'rules-dir',
+        acceptedAt: watch?.acceptedAt,
+        since: watch?.since,
+        dir: this.opts.rulesDir,
+        lastReload: watch?.lastReload,
+        lastReloadError: watch?.lastReloadError,
+        problems: watch?.problems,
+      },
       actuators: this.arbiter.status(),
       lastErrors: this.gateway.errors.list(),
     };
@@ -239,6 +258,17 @@ export class Daemon implements GatewayView {
 
   rules(): RuleRow[] {
     return this.engine.rules();
+  }
+
+  /**
+   * No valid rules at start-up and no last-known-good set: hold every actuator at
+   * its failsafe value (blocking commands) until a valid set is accepted.
+   */
+  private holdFailsafeForNoRules(none: boolean): void {
+    for (const a of this.opts.loaded.config.actuators) {
+      if (none) this.arbiter.failsafe(a.id, NO_RULES_OWNER);
+      else this.arbiter.release(a.id, NO_RULES_OWNER.key);
+    }
   }
 
   /** Events and alarms go through the outbox (kept until last on eviction). */

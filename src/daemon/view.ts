@@ -38,7 +38,20 @@ export interface StatusSnapshot {
   drivers: DriverRow[];
   uplink: Record<string, unknown>;
   outbox: BufferStats;
-  rules: { loaded: number; active: number; lastReload?: number; lastReloadError?: string };
+  rules: {
+    loaded: number;
+    active: number;
+    /** Which rules run: the rules directory's, the last-known-good copy (the directory was rejected at start-up), or none. */
+    running?: 'rules-dir' | 'last-known-good' | 'none';
+    /** When the running set was accepted from the rules directory. */
+    acceptedAt?: number;
+    since?: number;
+    dir?: string;
+    lastReload?: number;
+    lastReloadError?: string;
+    /** Every problem of the last rejection, FILE:LINE:COL: message. */
+    problems?: string[];
+  };
   lastErrors: { ts: number; component: string; message: string }[];
   /** The arbiter's view of every actuator: value, owner, writes, errors. */
   actuators: ActuatorStatus[];

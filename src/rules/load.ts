@@ -35,6 +35,8 @@ export interface RuleSet {
   rules: CompiledRule[];
   env: SensorEnv;
   files: string[];
+  /** The text of every file, as validated (kept as the last-known-good set). */
+  sources: { file: string; text: string }[];
 }
 
 export type RuleLoadResult = { ok: true; set: RuleSet; rules: CompiledRule[] } | { ok: false; problems: Problem[] };
@@ -59,11 +61,19 @@ export function loadRuleSet(dir: string, ctx: RuleContext = {}): RuleLoadResult 
   return loadRuleFiles(files, ctx);
 }
 
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+
 export function loadRuleFiles(files: readonly string[], ctx: RuleContext = {}): RuleLoadResult {
   const texts: { file: string; text: string }[] = [];
   const problems: Problem[] = [];
   for (const file of files) {
     try {
+      // Bounded before it is read: a rule file is a few KiB; a huge one is a mistake.
+      const size = fs.statSync(file).size;
+      if (size > MAX_RULE_FILE_BYTES) {
+        problems.push({ file, line: 1, col: 1, message: `rule file is ${size} bytes; at most ${MAX_RULE_FILE_BYTES} are read` });
+        continue;
+      }
       texts.push({ file, text: fs.readFileSync(file, 'utf8') });
     } catch (err) {
       problems.push({ file, line: 1, col: 1, message: `cannot read rule file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
@@ -100,7 +110,7 @@ export function parseRuleTexts(texts: readonly { file: string; text: string }[],
     });
   }
   if (problems.length > 0) return { ok: false, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col) };
-  return { ok: true, set: { rules, env, files: texts.map((t) => t.file) }, rules };
+  return { ok: true, set: { rules, env, files: texts.map((t) => t.file), sources: texts.map(({ file, text }) => ({ file, text })) }, rules };
 }
 
 class RuleChecker {

@@ -5,15 +5,23 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import { formatProblem } from '../config/yaml-source';
 import type { RuleLoadResult, RuleSet } from './load';
+import type { LastKnownGood } from './last-known-good';
 
 /**
  * Hot reload of the rules directory. fs.watch gives quick notice; a poll of the
  * files' names, sizes and mtimes catches what fs.watch misses (network and
  * overlay filesystems, editors that rename). Changes are debounced, then the
- * whole directory is loaded: a valid set is swapped in atomically, an invalid
- * one is rejected as a whole — the previous set keeps running and the problems
- * are logged and published as a `rules.rejected` event.
+ * whole directory is loaded: a valid set is swapped in atomically (and kept as
+ * the last-known-good set), an invalid one is rejected as a whole and the
+ * problems are logged and published as a `rules.rejected` event.
+ *
+ * What runs after a rejection, and what the messages say:
+ *
+ *   a set from the directory runs        → it keeps running ("the previous rules keep running")
+ *   start-up, a last-known-good set      → that set runs (status unhealthy until fixed)
+ *   start-up, no usable last-known-good  → no rules; onNoRules(true): every actuator at its failsafe
  */
+export type RunningRules = 'rules-dir' | 'last-known-good' | 'none';
 export interface RuleWatcherOptions {
   dir: string;
   clock: Clock;
@@ -23,6 +31,10 @@ export interface RuleWatcherOptions {
   load: () => RuleLoadResult;
   /** Swap a valid set in (e.g. set => engine.load(set)). */
   apply: (set: RuleSet) => void;
+  /** Where accepted sets are kept, and the parser that re-validates a stored one. */
+  lastKnownGood?: { store: LastKnownGood; parse: (texts: { file: string; text: string }[]) => RuleLoadResult };
+  /** No rules can run (true) or rules run again (false): hold / release every actuator's failsafe. */
+  onNoRules?: (none: boolean) => void;
   debounceMs?: number;
   pollMs?: number;
   /** Use fs.watch besides polling (default true). */
@@ -32,8 +44,17 @@ export interface RuleWatcherOptions {
 export interface RuleWatcherStatus {
   loaded: number;
   lastReload?: number;
+  /** First problem of the rejected directory (FILE:LINE:COL: message); unset once a set is accepted. */
   lastReloadError?: string;
+  /** Every problem of that rejection (at most 50). */
+  problems?: string[];
   rejected: number;
+  /** Which rules run: the directory's, the last-known-good copy, or none. */
+  running: RunningRules;
+  /** When the running set was accepted from the rules directory. */
+  acceptedAt?: number;
+  /** Since when it runs in this process. */
+  since?: number;
 }
 
 export class RuleWatcher {
@@ -42,7 +63,10 @@ export class RuleWatcher {
   private debounceTimer?: TimerHandle;
   private signature = '';
   private readonly log: Logger;
-  private readonly state: RuleWatcherStatus = { loaded: 0, rejected: 0 };
+  private readonly state: RuleWatcherStatus = { loaded: 0, rejected: 0, running: 'none' };
+  private started = false;
+  /** onNoRules(true) was called and not yet undone. */
+  private holdingFailsafes = false;
 
   constructor(private readonly opts: RuleWatcherOptions) {
     this.log = opts.log.child({ component: 'rules' });
@@ -77,7 +101,7 @@ export class RuleWatcher {
   }
 
   status(): RuleWatcherStatus {
-    return { ...this.state };
+    return { ...this.state, problems: this.state.problems && [...this.state.problems] };
   }
 
   /** Load the directory now; swap the set in if it is valid. */
@@ -85,35 +109,93 @@ export class RuleWatcher {
     this.signature = this.currentSignature();
     const res = this.opts.load();
     const now = this.opts.clock.now();
+    const first = !this.started;
+    this.started = true;
     this.state.lastReload = now;
-    if (res.ok) {
-      this.opts.apply(res.set);
-      this.state.loaded = res.rules.length;
-      const wasRejected = this.state.lastReloadError !== undefined;
-      this.state.lastReloadError = undefined;
-      this.log.info('rules loaded', { dir: this.opts.dir, rules: res.rules.length, files: res.set.files.length });
-      this.opts.publishEvent({
-        ts: now,
-        type: 'rules.loaded',
-        severity: 'info',
-        source: 'rules',
-        message: `${res.rules.length} rule(s) loaded from ${this.opts.dir}${wasRejected ? ' (errors fixed)' : ''}`,
-      });
-    } else {
-      const problems = res.problems.map(formatProblem);
-      this.state.rejected++;
-      this.state.lastReloadError = problems[0];
-      this.log.error('rule set rejected; the previous rules keep running', { dir: this.opts.dir, problems });
-      this.opts.publishEvent({
-        ts: now,
-        type: 'rules.rejected',
-        severity: 'warning',
-        source: 'rules',
-        message: `rule set in ${this.opts.dir} rejected (${problems.length} error(s)); the previous rules keep running`,
-        details: { problems },
-      });
-    }
+    if (res.ok) this.accept(res.set, res.rules.length, now);
+    else if (first && this.noDirectoryYet(res)) {
+      // A fresh install without a rules directory (and nothing accepted before): no rules, nothing to protect.
+      this.log.warn('rules directory does not exist; running without rules (it is watched)', { dir: this.opts.dir });
+      this.run('rules-dir', undefined, now, now);
+    } else this.reject(res.problems.map(formatProblem), first, now);
     return res;
+  }
+
+  private accept(set: RuleSet, count: number, now: number): void {
+    const wasRejected = this.state.lastReloadError !== undefined;
+    this.run('rules-dir', set, now, now);
+    this.state.lastReloadError = undefined;
+    this.state.problems = undefined;
+    this.opts.lastKnownGood?.store.save({ acceptedAt: now, dir: this.opts.dir, files: set.sources });
+    if (this.holdingFailsafes) {
+      this.holdingFailsafes = false;
+      this.opts.onNoRules?.(false);
+    }
+    this.log.info('rules loaded', { dir: this.opts.dir, rules: count, files: set.files.length });
+    this.opts.publishEvent({
+      ts: now,
+      type: 'rules.loaded',
+      severity: 'info',
+      source: 'rules',
+      message: `${count} rule(s) loaded from ${this.opts.dir}${wasRejected ? ' (errors fixed)' : ''}`,
+    });
+  }
+
+  private reject(problems: string[], first: boolean, now: number): void {
+    this.state.rejected++;
+    this.state.lastReloadError = problems[0];
+    this.state.problems = problems.slice(0, 50);
+    const what = `rule set in ${this.opts.dir} rejected${first ? ' at start-up' : ''} (${problems.length} error(s))`;
+    if (first) this.fallBack(now);
+    let outcome: string;
+    if (this.state.running === 'rules-dir') outcome = 'the previous rules keep running';
+    else if (this.state.running === 'last-known-good') {
+      const at = new Date(this.state.acceptedAt ?? 0).toISOString();
+      outcome = `${first ? 'running' : 'still running'} the last-known-good set accepted at ${at} (${this.state.loaded} rule(s))`;
+    } else outcome = 'there is no valid last-known-good set: no rules run and every actuator is held at its failsafe value';
+    this.log.error(`${what}; ${outcome}`, { dir: this.opts.dir, problems });
+    this.opts.publishEvent({
+      ts: now,
+      type: 'rules.rejected',
+      severity: this.state.running === 'rules-dir' ? 'warning' : 'critical',
+      source: 'rules',
+      message: `${what}; ${outcome}`,
+      details: { problems: this.state.problems, running: this.state.running, acceptedAt: this.state.acceptedAt },
+    });
+  }
+
+  /** Start-up with an invalid directory: the last-known-good set if it is valid for this config, else none. */
+  private fallBack(now: number): void {
+    const lkg = this.opts.lastKnownGood;
+    const stored = lkg?.store.load();
+    if (lkg && stored) {
+      const res = lkg.parse(stored.files);
+      if (res.ok) {
+        this.run('last-known-good', res.set, stored.acceptedAt, now);
+        return;
+      }
+      this.log.error('the last-known-good rule set is not valid for this config either', { file: lkg.store.file, problems: res.problems.map(formatProblem) });
+    }
+    this.state.running = 'none';
+    this.state.loaded = 0;
+    this.state.since = now;
+    this.state.acceptedAt = undefined;
+    this.holdingFailsafes = true;
+    this.opts.onNoRules?.(true);
+  }
+
+  /** Run `set` (undefined: no rules, nothing to apply) and record which set runs since when. */
+  private run(running: RunningRules, set: RuleSet | undefined, acceptedAt: number, now: number): void {
+    if (set) this.opts.apply(set);
+    this.state.since = now;
+    this.state.running = running;
+    this.state.acceptedAt = acceptedAt;
+    this.state.loaded = set?.rules.length ?? 0;
+  }
+
+  private noDirectoryYet(res: Extract<RuleLoadResult, { ok: false }>): boolean {
+    const missing = res.problems.length === 1 && /cannot read rules directory: ENOENT/.test(res.problems[0].message);
+    return missing && !this.opts.lastKnownGood?.store.load();
   }
 
   private schedule(): void {

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { controlRequest } from '../../src/control/client';
@@ -16,9 +16,9 @@ import type { ActuatorStatus } from '../../src/arbiter/arbiter';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto';
 import { startDaemon, tempDir, type DaemonProcess } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
+import { cliEnv, fieldgate, MAIN, type CliResult } from '../helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
 const FIXTURES = path.join(__dirname, 'fixtures/cli-daemon');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -68,30 +68,6 @@ actuators:
 }
 const SENSORS = ['boiler.temp', 'tank.level', 'line.pressure'];
 const UNITS: Record<string, string> = { 'boiler.temp': '°C', 'tank.level': 'cm', 'line.pressure': 'bar' };
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of an engineer's shell, without variables that would pick another socket or config. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.FIELDGATE_SOCKET;
-  delete env.FIELDGATE_CONFIG;
-  return env;
-}
-
-/** Runs `fieldgate ARGS…` as its own process (stdout is a pipe, not a terminal). */
-function fieldgate(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: cliEnv(), timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(`fieldgate ${args.join(' ')}: ${err.message}\n${stderr}`));
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 function json<T>(r: CliResult): T {
   assert.equal(r.stderr, '', 'nothing on stderr');
@@ -307,7 +283,9 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
   test('rules --json and human: states active / pending / idle, last fired, safety, file', async () => {
     const [j, h] = await Promise.all([cli('rules', '--json'), cli('rules')]);
     assert.equal(j.code, 0);
-    const rows = json<RuleRow[]>(j);
+    const doc = json<{ running: string; rules: RuleRow[] }>(j);
+    assert.equal(doc.running, 'rules-dir');
+    const rows = doc.rules;
     const byId = new Map(rows.map((x) => [x.id, x]));
     assert.deepEqual([...byId.keys()].sort(), ['boiler-overtemp', 'pressure-high', 'tank-slow-fill']);
     const boiler = byId.get('boiler-overtemp')!;

@@ -154,6 +154,7 @@ test('rules from the daemon (snapshot)', async (t) => {
   assert.equal(
     io.stdout(),
     [
+      'rules from /etc/fieldgate/rules.d: 4 rule(s) accepted 2026-01-01 11:00:00Z, running since 2026-01-01 11:00:00Z',
       'RULE           STATE   LAST FIRED            SAFETY  FILE',
       'tank-low-stop  active  2026-01-01 11:59:00Z  yes     safety.yaml',
       'boiler-hot     idle    -                     no      boiler.yaml',

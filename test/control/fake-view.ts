@@ -36,7 +36,7 @@ export class FakeGatewayView implements GatewayView {
       drivers: this.drivers,
       uplink: { state: 'online', broker: 'mqtts://broker.example:8883', inFlight: 2 },
       outbox: this.buffer(),
-      rules: { loaded: 4, active: 1 },
+      rules: { loaded: 4, active: 1, running: 'rules-dir', dir: '/etc/fieldgate/rules.d', acceptedAt: T0 - 3_600_000, since: T0 - 3_600_000 },
       lastErrors: [{ ts: T0 - 5000, component: 'rs485', message: 'timeout on unit 4' }],
       actuators: [],
     };
