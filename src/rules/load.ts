@@ -10,6 +10,7 @@ import { ExprError } from './expr/lexer';
 import { compileTemplate, type Template } from './template';
 import { valueProblem } from '../arbiter/validate';
 import { ruleFileSchema, type RuleAction, type RuleConfig } from './schema';
+import { safetyConflicts } from './conflicts';
 
 /** What rules are checked against: the gateway's sensors and actuators (either may be omitted). */
 export interface RuleContext {
@@ -89,6 +90,8 @@ export function parseRuleTexts(texts: readonly { file: string; text: string }[],
   const problems: Problem[] = [];
   const rules: CompiledRule[] = [];
   const seen = new Map<string, string>();
+  const where: { src: YamlSource; at: ConfigPath }[] = [];
+  const configs: RuleConfig[] = [];
   for (const { file, text } of texts) {
     const src = new YamlSource(file, text);
     const syntax = src.syntaxProblems();
@@ -107,7 +110,21 @@ export function parseRuleTexts(texts: readonly { file: string; text: string }[],
       else seen.set(config.id, file);
       const rule = new RuleChecker(src, ['rules', i], ctx, env, problems).check(config);
       if (rule) rules.push(rule);
+      configs.push(config);
+      where.push({ src, at: ['rules', i] });
     });
+  }
+  for (const c of safetyConflicts(configs)) {
+    const { src, at } = where[c.rule];
+    const other = where[c.other];
+    const pos = other.src.position(other.at);
+    const show = (v: boolean | number | 'pid') => (v === 'pid' ? 'its PID output' : JSON.stringify(v));
+    problems.push(
+      src.problem(
+        c.action >= 0 ? [...at, 'then', c.action, 'set', 'value'] : [...at, 'pid', 'output'],
+        `safety rules "${configs[c.rule].id}" and "${configs[c.other].id}" (${other.src.file}:${pos.line}:${pos.col}) can both be active and force actuator "${c.actuator}" to different values (${show(c.value)} and ${show(c.otherValue)}); the one that fired last would win. Make their conditions exclusive on one sensor, or make one of them a normal rule`,
+      ),
+    );
   }
   if (problems.length > 0) return { ok: false, problems: problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col) };
   return { ok: true, set: { rules, env, files: texts.map((t) => t.file), sources: texts.map(({ file, text }) => ({ file, text })) }, rules };
