@@ -202,23 +202,37 @@ export class Arbiter {
     }));
   }
 
-  /** Stop acting on intents and apply failsafe values where failsafeOnShutdown. */
+  /**
+   * Stop acting on intents and apply failsafe values where failsafeOnShutdown.
+   * Every actuator's outcome is logged (written, already there, failed), so an
+   * engineer can confirm from the journal that the heater went off.
+   */
   async shutdown(): Promise<void> {
     this.stop();
     await Promise.all(
       [...this.states.values()].map(async (s) => {
         await s.inflight;
         const fs = s.cfg.failsafe;
-        if (!s.cfg.failsafeOnShutdown || fs === undefined || (s.current === fs && !s.failing)) return;
+        if (fs === undefined) return;
+        const where = { actuator: s.cfg.id, driver: s.cfg.driver, value: fs };
+        if (!s.cfg.failsafeOnShutdown) {
+          this.log.info('failsafe on stop: not applied (failsafeOnShutdown: false)', { ...where, current: s.current });
+          return;
+        }
+        if (s.current === fs && !s.failing) {
+          this.log.info('failsafe on stop: already at its failsafe value', { ...where, outcome: 'unchanged' });
+          return;
+        }
         try {
           await this.opts.write(s.cfg.id, s.cfg.target, fs);
           s.current = fs;
           s.writes++;
           s.lastWrite = this.opts.clock.now();
+          this.log.info('failsafe on stop: written', { ...where, outcome: 'written' });
         } catch (err) {
           s.errors++;
           s.lastError = errorMessage(err);
-          this.log.error('failsafe write on shutdown failed', { actuator: s.cfg.id, err: s.lastError });
+          this.log.error('failsafe on stop: write failed', { ...where, outcome: 'failed', err: s.lastError });
         }
       }),
     );

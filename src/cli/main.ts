@@ -14,6 +14,7 @@ import { gpioCommand } from './gpio';
 import { adcCommand } from './adc';
 import { modbusCommand } from './modbus';
 import { rulesCommand } from './rules';
+import { failsafeCommand } from './failsafe';
 import { VERSION } from '../core/version';
 
 /**
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, CommandModule> = {
   adc: adcCommand,
   modbus: modbusCommand,
   rules: rulesCommand,
+  failsafe: failsafeCommand,
 };
 
 function help(): string {

@@ -12,7 +12,12 @@ Runs the gateway daemon in the foreground until SIGTERM or SIGINT.
   --socket PATH      control socket (default $FIELDGATE_SOCKET, control.socket or /run/fieldgate/control.sock)
   --log-level LEVEL  ${LOG_LEVELS.join(', ')} (default $FIELDGATE_LOG_LEVEL or gateway.logLevel)
 
-Exit status: 0 after a clean stop, 1 when the config is invalid.`;
+A fault that escapes to the process (uncaught exception, unhandled rejection)
+stops it like SIGTERM — failsafe values written, outbox flushed, offline
+published — and it exits 1, so systemd restarts a clean process.
+
+Exit status: 0 after a clean stop, 1 when the config is invalid, after a fault,
+or when a clean stop timed out.`;
 
 export const runCommand: CommandModule = {
   summary: 'run the gateway daemon (foreground; systemd runs this)',

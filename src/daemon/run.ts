@@ -44,17 +44,32 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
   const rulesDir = opts.rulesDir ? path.resolve(opts.rulesDir) : resolve(config.gateway.rulesDir, DEFAULT_PATHS.rules);
   const socketPath = opts.socketPath ? path.resolve(opts.socketPath) : resolve(config.control.socket, DEFAULT_PATHS.socket);
 
+  // A fault that escapes to the process (an uncaught exception, an unhandled
+  // rejection) leaves it in an unknown state: never run on. Stop as on SIGTERM —
+  // failsafe values, outbox flushed, `offline` — and exit 1 so systemd restarts a
+  // clean process. A second fault while stopping exits at once (ExecStopPost's
+  // `fieldgate failsafe` then writes the failsafes).
+  let daemon: Daemon | undefined;
+  let requestStop: (why: string) => void = () => undefined;
+  const stopRequested = new Promise<string>((resolveStop) => (requestStop = resolveStop));
+  let faulted = false;
   const onFault = (kind: string) => (err: unknown) => {
-    // Nothing crashes: a fault escaping a driver or library callback is logged and
-    // counted; the watchdog restarts the process if the event loop is really stuck.
-    log.error(`${kind} (kept running)`, { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+    const fields = { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined };
+    if (faulted) {
+      log.error(`${kind} while stopping after a fault; exiting now`, fields);
+      process.exit(EXIT.FAIL);
+    }
+    faulted = true;
+    log.error(`${kind}: the process is in an unknown state; applying failsafe values, flushing the outbox and publishing offline, then exiting 1 (systemd restarts it)`, fields);
     daemon?.gateway.errors.add('process', errorMessage(err));
+    requestStop(kind);
   };
   process.on('uncaughtException', onFault('uncaught exception'));
   process.on('unhandledRejection', onFault('unhandled rejection'));
+  process.once('SIGTERM', () => requestStop('SIGTERM'));
+  process.once('SIGINT', () => requestStop('SIGINT'));
 
   log.info('starting fieldgate', { version: VERSION, config: path.resolve(opts.configFile), stateDir, rulesDir, socket: socketPath, pid: process.pid });
-  let daemon: Daemon | undefined;
   try {
     daemon = new Daemon({ loaded: res.value, stateDir, rulesDir, clock: systemClock, log });
   } catch (err) {
@@ -78,11 +93,8 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
   notifier.ready(`running: ${config.drivers.length} driver(s), ${res.value.sensors.length} sensor(s)`);
   notifier.startWatchdog();
 
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
-    process.once('SIGINT', () => resolveSignal('SIGINT'));
-  });
-  log.info('stopping', { signal });
+  const why = await stopRequested;
+  log.info('stopping', { why });
   notifier.stopping();
   const d = daemon;
   const timeout = config.gateway.shutdownTimeout;
@@ -95,9 +107,10 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
     new Promise<false>((r) => setTimeout(() => r(false), timeout).unref()),
   ]);
   if (!stopped) log.error('clean shutdown timed out; exiting anyway', { timeoutMs: timeout });
-  else log.info('stopped');
+  else log.info(faulted ? 'stopped after a fault; exiting 1' : 'stopped');
   notifier.stop();
+  const code = stopped && !faulted ? EXIT.OK : EXIT.FAIL;
   // Exit explicitly: a library handle left open must not keep a stopped daemon alive.
-  setImmediate(() => process.exit(stopped ? EXIT.OK : EXIT.FAIL));
-  return stopped ? EXIT.OK : EXIT.FAIL;
+  setImmediate(() => process.exit(code));
+  return code;
 }

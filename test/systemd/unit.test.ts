@@ -17,7 +17,7 @@ const skip = hasAnalyze ? false : 'systemd-analyze is missing (install the syste
  */
 function verifiableCopy(dir: string): string {
   const copy = path.join(dir, 'fieldgate.service');
-  const text = unitText.replace(/^ExecStart=\/usr\/local\/bin\/fieldgate /m, `ExecStart=${path.join(repoRoot, 'bin', 'fieldgate.js')} `);
+  const text = unitText.replace(/^(ExecStart|ExecStopPost)=\/usr\/local\/bin\/fieldgate /gm, (_, key: string) => `${key}=${path.join(repoRoot, 'bin', 'fieldgate.js')} `);
   assert.notEqual(text, unitText, 'ExecStart rewritten');
   fs.writeFileSync(copy, text);
   return copy;
@@ -42,6 +42,12 @@ test('systemd-analyze security rates the unit OK (exposure at most 3.0)', { skip
   const m = /Overall exposure level for fieldgate\.service: (\d+\.\d+)/.exec(r.stdout);
   assert.ok(m, r.stdout + r.stderr);
   assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]}`);
+});
+
+test('after any end of the daemon the unit writes every failsafe value (ExecStopPost=fieldgate failsafe with the same paths)', () => {
+  assert.deepEqual(directive('ExecStopPost'), ['/usr/local/bin/fieldgate failsafe --config /etc/fieldgate/gateway.yaml --state /var/lib/fieldgate --socket /run/fieldgate/control.sock']);
+  const run = directive('ExecStart')[0];
+  for (const flag of ['--config /etc/fieldgate/gateway.yaml', '--state /var/lib/fieldgate', '--socket /run/fieldgate/control.sock']) assert.ok(run.includes(flag), flag);
 });
 
 test('the unit is Type=notify with a watchdog, restart limits and a non-root user', () => {
