@@ -1,5 +1,6 @@
 import type { ActuatorConfig } from '../config/actuator';
 import { Backoff } from '../core/backoff';
+import { formatDuration } from '../core/duration';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { PublishEvent } from './event';
@@ -59,6 +60,8 @@ export interface ArbiterOptions {
   publishEvent: PublishEvent;
   /** Retry backoff of failed writes (defaults 500 ms .. 30 s, full jitter). */
   retry?: { initialMs: number; maxMs: number; random?: () => number };
+  /** Observer of writes a gate holds back, with the reason (`fieldgate rules test`). */
+  trace?: (t: { ts: number; actuator: string; detail: string }) => void;
 }
 
 interface Held {
@@ -86,6 +89,8 @@ interface ActuatorState {
   lastError?: string;
   lastWrite?: number;
   failing: boolean;
+  /** The last deferral traced (value, reason, time), so each is traced once. */
+  deferNote?: string;
 }
 
 export class Arbiter {
@@ -273,12 +278,22 @@ export class Arbiter {
     if (wanted === undefined || (wanted === s.current && !s.failing)) return;
     const now = this.opts.clock.now();
     let at = s.retryAt;
+    let why = 'retrying after a failed write';
     const urgent = s.top?.owner.priority === 'failsafe';
     if (!urgent && s.current !== undefined && isOn(s.current) !== isOn(wanted)) {
-      at = Math.max(at, s.lastSwitch + (isOn(s.current) ? s.cfg.minOn : s.cfg.minOff));
+      const on = isOn(s.current);
+      const until = s.lastSwitch + (on ? s.cfg.minOn : s.cfg.minOff);
+      if (until > at) [at, why] = [until, on ? `minOn ${formatDuration(s.cfg.minOn)}` : `minOff ${formatDuration(s.cfg.minOff)}`];
     }
-    if (this.recent(s) >= s.cfg.maxWritesPerMinute) at = Math.max(at, s.recentWrites[0] + MINUTE);
+    if (this.recent(s) >= s.cfg.maxWritesPerMinute && s.recentWrites[0] + MINUTE > at) {
+      [at, why] = [s.recentWrites[0] + MINUTE, `rate limit of ${s.cfg.maxWritesPerMinute} writes per minute`];
+    }
     if (at > now) {
+      const note = `${String(wanted)} ${why} ${at}`;
+      if (this.opts.trace && note !== s.deferNote) {
+        s.deferNote = note;
+        this.opts.trace({ ts: now, actuator: s.cfg.id, detail: `write of ${String(wanted)} deferred ${formatDuration(at - now)} by ${why}` });
+      }
       s.timer = this.opts.clock.setTimeout(() => {
         s.timer = undefined;
         this.pump(s);

@@ -90,6 +90,8 @@ export async function dryRun(set: RuleSet, rows: readonly TraceRow[], opts: { ac
     write: async (id, _target, value) => {
       lines.push({ ts: clock.now(), who: id, what: `write ${String(value)}` });
     },
+    // Why an expected write is late: min on/off and rate limit deferrals.
+    trace: (t) => lines.push({ ts: t.ts, who: t.actuator, what: t.detail }),
   });
   const trace = (t: TraceEntry) => {
     if (t.what !== 'event' && t.what !== 'clear') lines.push({ ts: t.ts, who: t.rule, what: t.detail ? `${t.what} ${t.detail}` : t.what });

@@ -1,6 +1,7 @@
 import type { Arbiter, Owner } from '../arbiter/arbiter';
 import type { PublishEvent } from '../arbiter/event';
 import type { Clock, TimerHandle } from '../core/clock';
+import { formatDuration } from '../core/duration';
 import type { Logger } from '../core/logger';
 import type { SensorEnv } from './expr/env';
 import type { CompiledRule } from './load';
@@ -60,6 +61,7 @@ export class RuleRuntime {
   private elseApplied = false;
   /** A condition true during cooldown was already reported (rules test). */
   private cooldownNoted = false;
+  private cooldownUntil = 0;
   /** Env slots of the inputs, refreshed by bind(). */
   inputSlots: number[] = [];
 
@@ -191,7 +193,7 @@ export class RuleRuntime {
         // Only traced (rules test): why a true condition does not fire now.
         if (this.ctx.trace && !this.cooldownNoted && r.when.eval(env)) {
           this.cooldownNoted = true;
-          this.note('not-fired', 'condition true, but the rule is cooling down (cooldown)');
+          this.note('not-fired', `condition true, but the rule rests for its cooldown of ${formatDuration(r.config.cooldown)} (fires again at the earliest in ${formatDuration(Math.max(0, this.cooldownUntil - this.ctx.clock.now()))})`);
         }
         return;
     }
@@ -243,6 +245,7 @@ export class RuleRuntime {
     }
     this.state = 'cooldown';
     this.cooldownNoted = false;
+    this.cooldownUntil = this.ctx.clock.now() + cooldown;
     this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
       this.state = 'idle';
