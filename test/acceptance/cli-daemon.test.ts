@@ -301,6 +301,8 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
 
     assert.equal(h.code, 0);
     const lines = h.stdout.trimEnd().split('\n');
+    // Which set runs comes first: the rules directory's own, nothing rejected.
+    assert.match(lines.shift() ?? '', /^rules from \S+rules\.d: 3 rule\(s\) accepted \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, running since /);
     assert.match(lines[0], /^RULE +STATE +LAST FIRED +SAFETY +FILE$/);
     assert.equal(lines.length, 4, h.stdout);
     assert.match(lines.find((l) => l.startsWith('boiler-overtemp'))!, /^boiler-overtemp +active +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +yes +\S*boiler\.yaml$/);
@@ -438,7 +440,7 @@ test('rules test: furnace-overtemp over a hand-written trace cuts at +11 s and s
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const lines = r.stdout.trimEnd().split('\n');
-  assert.equal(lines.pop(), '10 reading(s), 11 action(s)');
+  assert.equal(lines.pop(), '10 reading(s), 12 action(s)');
   // "<ISO time>  +<s>s  <who>  <what>"
   const actions = lines.map((l) => {
     const m = /^(\S+) +\+(\d+\.\d{3})s {2}(\S+) +(.+)$/.exec(l);
@@ -457,6 +459,8 @@ test('rules test: furnace-overtemp over a hand-written trace cuts at +11 s and s
     [11, 'furnace-overtemp', /^alarm \[critical\] Furnace over temperature: 90 °C; heater cut$/],
     [13, 'furnace-overtemp', /^release$/],
     [13, 'furnace-overtemp', /^set furnace = true$/],
+    // Off since 11 s with minOff 5s: the write of true waits until 16 s (3 s), and says why.
+    [13, 'furnace', /^write of true deferred 3s by minOff 5s$/],
     [13, 'furnace-overtemp', /^alarm\.clear \[info\] /],
     [16, 'furnace', /^write true$/],
   ];

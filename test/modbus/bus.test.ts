@@ -31,7 +31,7 @@ const config = modbusConfig({
   kind: 'modbus',
   id: 'mb',
   bus: { type: 'serial', path: '/dev/ttyUSB9', baudRate: 9600 },
-  reopen: { initial: 1000, max: 8000 },
+  reopen: { initial: '1s', max: '8s' },
   devices: [{ name: 'd', unit: 1, interval: '1s', sensors: [{ id: 'v', register: 'holding', address: 0 }] }],
 });
 

@@ -11,7 +11,7 @@ import { typeMatrix } from './type-matrix';
 
 type T = { after(fn: () => Promise<void> | void): void };
 
-async function rtuSetup(t: T, devices: unknown[], model: SlaveModel, reopen = { initial: 50, max: 200 }) {
+async function rtuSetup(t: T, devices: unknown[], model: SlaveModel, reopen: { initial: string; max: string } = { initial: '50ms', max: '200ms' }) {
   const cable = new SocatPair();
   t.after(() => cable.dispose());
   await cable.start();

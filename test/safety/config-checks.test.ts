@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load';
 import { formatProblem } from '../../src/config/yaml-source';
 import { parseRuleTexts } from '../../src/rules/load';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { actuator, context } from '../rules/helpers';
+import { fieldgate } from '../helpers/cli';
+import { tempDir } from '../helpers/temp';
 
 // Issue 10, cases 4 and 6: mistakes that used to pass `config check` / `rules check`.
 
@@ -65,4 +69,18 @@ test('failsafe and initial values of the wrong type fail config check', () => {
     'gw.yaml:9:99: actuators.0.initial: actuator "valve" takes a number, not true',
     'gw.yaml:10:67: actuators.1.failsafe: actuator "pump" is on/off: value must be true or false, not 0',
   ]);
+});
+
+test('fieldgate config check (a real CLI run) refuses each mistake with FILE:LINE:COL and exit 1', async (t) => {
+  const dir = tempDir(t, 'fg-check-');
+  const bare = path.join(dir, 'bare.yaml');
+  fs.writeFileSync(bare, GW('{ id: tank.level, waveform: sine, interval: 5 }'));
+  const act = '  - { id: valve, driver: sim, target: { output: valve }, type: number, min: 0, max: 100, failsafe: 150 }';
+  const range = path.join(dir, 'range.yaml');
+  fs.writeFileSync(range, GW('{ id: tank.level, waveform: sine }', act));
+  const [a, b] = await Promise.all([fieldgate(['config', 'check', bare]), fieldgate(['config', 'check', range])]);
+  assert.equal(a.code, 1);
+  assert.match(a.stderr, /bare\.yaml:7:53: drivers\.0\.sensors\.0\.interval: a bare number is not a duration/);
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /range\.yaml:9:100: actuators\.0\.failsafe: value 150 is above the maximum 100 of actuator "valve"/);
 });
