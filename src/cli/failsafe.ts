@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import { controlRequest } from '../control/client';
 import { loadConfigFile } from '../config/load';
 import { formatProblem } from '../config/yaml-source';
 import { parseDuration } from '../core/duration';
 import { createLogger } from '../core/logger';
-import { DEFAULT_PATHS } from '../daemon/run';
+import { daemonPaths, DEFAULT_PATHS } from '../daemon/run';
 import { writeFailsafes } from '../daemon/failsafe-writer';
 import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CommandModule } from './command';
 
@@ -57,11 +56,10 @@ export const failsafeCommand: CommandModule = {
     }
     const config = res.value.config;
     const log = createLogger({ level: 'info', write: (l) => io.out(l) }, { gw: config.gateway.id, component: 'failsafe' });
-    const configDir = path.dirname(path.resolve(configFile));
-    const resolve = (flag: string | undefined, env: string | undefined, fromConfig: string | undefined, fallback: string) =>
-      flag ? path.resolve(flag) : env ? path.resolve(env) : fromConfig ? path.resolve(configDir, fromConfig) : fallback;
-    const stateDir = resolve(values.state, io.env.FIELDGATE_STATE, config.gateway.stateDir, DEFAULT_PATHS.state);
-    const socketPath = resolve(values.socket, io.env.FIELDGATE_SOCKET, config.control.socket, DEFAULT_PATHS.socket);
+    const { stateDir, socketPath } = daemonPaths(
+      { configFile, stateDir: values.state ?? io.env.FIELDGATE_STATE, socketPath: values.socket ?? io.env.FIELDGATE_SOCKET },
+      config,
+    );
 
     const env = io.env;
     if (!values.always && env.SERVICE_RESULT === 'success' && env.EXIT_CODE === 'exited' && env.EXIT_STATUS === '0') {

@@ -5,6 +5,7 @@ import { systemClock } from '../core/clock';
 import { createLogger, errorMessage, type LogLevel } from '../core/logger';
 import { VERSION } from '../core/version';
 import { loadConfigFile } from '../config/load';
+import type { GatewayConfig } from '../config/schema';
 import { formatProblem } from '../config/yaml-source';
 import { ControlServer } from '../control/server';
 import { Daemon } from './daemon';
@@ -26,6 +27,25 @@ export const DEFAULT_PATHS = {
 } as const;
 
 /**
+ * The daemon's directories and socket: a flag (or its environment variable,
+ * resolved by the caller) wins, then the config's key (relative to the config
+ * file), then the default. `fieldgate run` and `fieldgate failsafe` share it.
+ */
+export function daemonPaths(
+  opts: Pick<RunOptions, 'configFile' | 'stateDir' | 'rulesDir' | 'socketPath'>,
+  config: GatewayConfig,
+): { stateDir: string; rulesDir: string; socketPath: string } {
+  const configDir = path.dirname(path.resolve(opts.configFile));
+  const pick = (flag: string | undefined, fromConfig: string | undefined, fallback: string) =>
+    flag ? path.resolve(flag) : fromConfig ? path.resolve(configDir, fromConfig) : fallback;
+  return {
+    stateDir: pick(opts.stateDir, config.gateway.stateDir, DEFAULT_PATHS.state),
+    rulesDir: pick(opts.rulesDir, config.gateway.rulesDir, DEFAULT_PATHS.rules),
+    socketPath: pick(opts.socketPath, config.control.socket, DEFAULT_PATHS.socket),
+  };
+}
+
+/**
  * `fieldgate run`: validate the config before touching any hardware, start the
  * daemon, and stop it cleanly (bounded in time) on SIGTERM/SIGINT.
  */
@@ -38,11 +58,7 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
   }
   const config = res.value.config;
   const log = createLogger({ level: opts.logLevel ?? config.gateway.logLevel }, { gw: config.gateway.id });
-  const configDir = path.dirname(path.resolve(opts.configFile));
-  const resolve = (p: string | undefined, fallback: string) => (p ? path.resolve(configDir, p) : fallback);
-  const stateDir = opts.stateDir ? path.resolve(opts.stateDir) : resolve(config.gateway.stateDir, DEFAULT_PATHS.state);
-  const rulesDir = opts.rulesDir ? path.resolve(opts.rulesDir) : resolve(config.gateway.rulesDir, DEFAULT_PATHS.rules);
-  const socketPath = opts.socketPath ? path.resolve(opts.socketPath) : resolve(config.control.socket, DEFAULT_PATHS.socket);
+  const { stateDir, rulesDir, socketPath } = daemonPaths(opts, config);
 
   // A fault that escapes to the process (an uncaught exception, an unhandled
   // rejection) leaves it in an unknown state: never run on. Stop as on SIGTERM —
