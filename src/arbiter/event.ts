@@ -13,7 +13,11 @@ export type EventType =
   | 'failsafe'
   | 'failsafe.clear'
   | 'actuator.error'
-  | 'actuator.recovered';
+  | 'actuator.recovered'
+  | 'sensor.stale'
+  | 'sensor.bad'
+  | 'sensor.recovered'
+  | 'alarm.ack';
 
 export interface ControlEvent {
   ts: number;

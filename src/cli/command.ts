@@ -33,6 +33,8 @@ export const EXIT = {
   USAGE: 2,
   /** The daemon is not running (no control socket). */
   NO_DAEMON: 3,
+  /** `fieldgate status`: the gateway's health is failed (a control function is lost). */
+  HEALTH_FAILED: 4,
 } as const;
 
 export class UsageError extends Error {}

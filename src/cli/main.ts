@@ -15,6 +15,7 @@ import { adcCommand } from './adc';
 import { modbusCommand } from './modbus';
 import { rulesCommand } from './rules';
 import { failsafeCommand } from './failsafe';
+import { alarmsCommand } from './alarms';
 import { VERSION } from '../core/version';
 
 /**
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, CommandModule> = {
   adc: adcCommand,
   modbus: modbusCommand,
   rules: rulesCommand,
+  alarms: alarmsCommand,
   failsafe: failsafeCommand,
 };
 

@@ -7,12 +7,16 @@ import { formatAge, formatBytes, formatTime, formatValue, keyValues, paint, tabl
 
 const usage = `Usage: fieldgate status [--json] [--socket PATH]
 
-Whole-gateway health from the running daemon: version, uptime, drivers and their
-state, uplink state and broker, outbox, rules, last errors.
+Whole-gateway health from the running daemon: its level — OK, DEGRADED (works
+with something missing: a driver or link down, a device failing, a sensor stale
+or bad, a failsafe applied, the uplink not delivering, the outbox evicting,
+rules rejected) or FAILED (a control function is lost: no rules can run, or an
+actuator write keeps failing) — with each problem; drivers
+and their devices, actuators, uplink, outbox, rules, last errors.
 
 ${COMMON_OPTIONS_USAGE}
 
-Exit status: 0 healthy, 1 unhealthy (problems are listed), 3 daemon not running.`;
+Exit status: 0 ok, 1 degraded, 4 failed (problems are listed), 3 daemon not running.`;
 
 const DRIVER_COLOUR: Record<DriverRow['state'], Colour | undefined> = {
   starting: 'yellow',
@@ -67,11 +71,33 @@ export function renderActuators(actuators: ActuatorStatus[], colour: boolean): s
   );
 }
 
+/** The level of a snapshot (older daemons only say healthy or not). */
+export function levelOf(s: StatusSnapshot): 'ok' | 'degraded' | 'failed' {
+  return s.level ?? (s.healthy ? 'ok' : 'degraded');
+}
+
+const LEVEL_WORD = { ok: ['OK', 'green'], degraded: ['DEGRADED', 'yellow'], failed: ['FAILED', 'red'] } as const;
+
+/** One line per device a driver reports (Modbus units, ...): name, status, last error. */
+function deviceRows(drivers: DriverRow[]): string[][] {
+  const rows: string[][] = [];
+  for (const d of drivers) {
+    const devices = d.detail?.devices;
+    if (!devices || typeof devices !== 'object') continue;
+    for (const [name, dev] of Object.entries(devices as Record<string, { status?: string; lastError?: string }>)) {
+      rows.push([`${d.id}/${name}`, dev?.status ?? '-', dev?.lastError ?? '']);
+    }
+  }
+  return rows;
+}
+
 export function renderStatus(s: StatusSnapshot, colour: boolean): string {
-  const health = s.healthy ? paint('HEALTHY', 'green', colour) : paint('UNHEALTHY', 'red', colour);
+  const level = levelOf(s);
+  const health = paint(LEVEL_WORD[level][0], LEVEL_WORD[level][1], colour);
   const out: string[] = [];
   out.push(`fieldgate ${s.version}  gateway ${s.gateway}  up ${uptime(s.uptimeS)}  ${health}\n`);
-  for (const p of s.problems) out.push(paint(`  ! ${p}`, 'red', colour) + '\n');
+  if (s.issues) for (const i of s.issues) out.push(paint(`  ${i.level === 'failed' ? '!!' : '!'} ${i.message}`, i.level === 'failed' ? 'red' : 'yellow', colour) + '\n');
+  else for (const p of s.problems) out.push(paint(`  ! ${p}`, 'red', colour) + '\n');
   out.push('\nDrivers\n');
   if (s.drivers.length === 0) out.push('  none configured\n');
   else {
@@ -88,6 +114,11 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
       ),
     );
     for (const d of s.drivers.filter((x) => x.fix)) out.push(`  ${d.id}: ${d.fix}\n`);
+    const devices = deviceRows(s.drivers);
+    if (devices.length > 0) {
+      out.push('\nDevices\n');
+      out.push(table(['DEVICE', 'STATUS', 'LAST ERROR'], devices, { colour, rowColour: (i) => (devices[i][1] === 'ok' ? undefined : 'yellow'), indent: '  ' }));
+    }
   }
   const actuators = actuatorsOf(s);
   if (actuators.length > 0) out.push('\nActuators\n' + renderActuators(actuators, colour));
@@ -112,12 +143,13 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
 
 export const statusCommand = daemonCommand({
   name: 'status',
-  summary: 'gateway health from the running daemon (exit 1 when unhealthy)',
+  summary: 'gateway health from the running daemon: ok / degraded / failed (exit 0 / 1 / 4)',
   usage,
   async run(args, io) {
     const s = (await controlRequest(args.socketPath, 'status')) as StatusSnapshot;
     if (args.json) printJson(io, s);
     else io.out(renderStatus(s, io.isTTY));
-    return s.healthy ? EXIT.OK : EXIT.FAIL;
+    const level = levelOf(s);
+    return level === 'ok' ? EXIT.OK : level === 'degraded' ? EXIT.FAIL : EXIT.HEALTH_FAILED;
   },
 });

@@ -17,7 +17,7 @@ export const sensorFields = {
   description: z.string().optional(),
   pipeline: z.array(stageConfigSchema).default([]).describe('Ordered processing stages applied to every raw sample.'),
   publish: z.boolean().default(true).describe('Forward readings to the cloud (false: local rules and CLI only).'),
-  maxAge: duration('A reading older than this is stale (rules fail safe, health flags it). Default: 3 × the sample interval or 60s.').optional(),
+  maxAge: duration('Stale when the driver delivered no usable sample for this long (rules fail safe, health flags it); readings a deadband holds back count as samples. Default: 3 × the sample interval or 60s.').optional(),
 };
 
 export interface SensorCommon {

@@ -44,6 +44,11 @@ export const methodParams = {
     actuator: z.string().min(1).describe('Actuator id.'),
     value: z.unknown().describe('Requested value (number, boolean or string, as the actuator accepts).'),
   }),
+  alarms: noParams,
+  ack: z.strictObject({
+    alarm: z.string().min(1).max(256).describe('Alarm id, as `fieldgate alarms` lists it.'),
+    by: z.string().min(1).max(100).default('local').describe('Who acknowledges (shown in the alarm and its event).'),
+  }),
   driver: z.strictObject({
     driver: z.string().min(1).describe('Driver id.'),
     op: z.string().min(1).describe('Driver-specific operation, e.g. "permitJoin".'),

@@ -215,6 +215,10 @@ export class ControlServer {
         return view.actuate(p.actuator as string, p.value);
       case 'driver':
         return view.driverCall(p.driver as string, p.op as string, p.args as unknown[]);
+      case 'alarms':
+        return view.alarms();
+      case 'ack':
+        return view.ackAlarm(p.alarm as string, `local:${p.by as string}`);
       case 'watch':
         return this.watch(client, id, p.sensors as string[]);
     }

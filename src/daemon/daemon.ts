@@ -18,7 +18,16 @@ import { LastKnownGood } from '../rules/last-known-good';
 import type { Owner } from '../arbiter/arbiter';
 import { Gateway } from './gateway';
 import { systemHealth } from './system-health';
-import type { BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
+import { assessHealth, EvictionWatch } from './health';
+import { AlarmRegistry } from './alarms';
+import { ActuatorStates } from './actuator-state';
+import { SensorMonitor } from './sensor-monitor';
+import type { TimerHandle } from '../core/clock';
+import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
+
+/** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
+const STATE_TICK_MS = 250;
+const SENSOR_CHECK_EVERY = 4;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
 
@@ -47,6 +56,13 @@ export class Daemon implements GatewayView {
   readonly commands: CommandHandler;
   readonly topics: UplinkTopics;
   private readonly watcher?: RuleWatcher;
+  private readonly evictions = new EvictionWatch();
+  private readonly alarmRegistry: AlarmRegistry;
+  private readonly actuatorStates: ActuatorStates;
+  private readonly sensorMonitor: SensorMonitor;
+  private stateTimer?: TimerHandle;
+  private ticks = 0;
+  private wasOnline = false;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
@@ -69,6 +85,11 @@ export class Daemon implements GatewayView {
     const config = opts.loaded.config;
     this.topics = uplinkTopics(config.uplink?.topicPrefix ?? 'fieldgate', config.gateway.id);
     const publishEvent = (ev: ControlEvent) => this.publishEvent(ev);
+    this.alarmRegistry = new AlarmRegistry(() => opts.clock.now());
+    this.actuatorStates = new ActuatorStates((id, doc) =>
+      this.gateway.outbox.addMessage({ topic: this.topics.state(id), payload: JSON.stringify(doc), priority: 'event', retain: true }),
+    );
+    this.sensorMonitor = new SensorMonitor({ publishEvent });
     this.arbiter = new Arbiter({
       actuators: config.actuators,
       write: (id, target, value) => this.writeActuator(id, target, value),
@@ -131,6 +152,38 @@ export class Daemon implements GatewayView {
     this.engine.start();
     await this.gateway.start();
     this.arbiter.start();
+    this.stateTimer = this.clock.setInterval(() => this.publishStates(), STATE_TICK_MS);
+  }
+
+  /**
+   * Every tick: actuator state documents that changed; every second: sensors
+   * that went stale or bad (events). After each (re)connect everything retained
+   * is published again, since the broker may have lost it.
+   */
+  private publishStates(): void {
+    const now = this.clock.now();
+    const online = this.uplink?.state === 'online';
+    const reconnected = online && !this.wasOnline;
+    this.wasOnline = online;
+    this.actuatorStates.check(now, this.arbiter.status(), reconnected);
+    if (reconnected) this.publishAlarms();
+    if (++this.ticks % SENSOR_CHECK_EVERY === 0) this.sensorMonitor.check(now, this.sensors(now));
+  }
+
+  private publishAlarms(): void {
+    this.gateway.outbox.addMessage({ topic: this.topics.alarms, payload: JSON.stringify(this.alarmRegistry.document()), priority: 'event', retain: true });
+  }
+
+  alarms(): AlarmView[] {
+    return this.alarmRegistry.list();
+  }
+
+  ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView } {
+    const res = this.alarmRegistry.ack(id, by);
+    if (!res.ok) return res;
+    this.publishEvent(res.event);
+    this.publishAlarms();
+    return { ok: true, alarm: res.alarm };
   }
 
   /**
@@ -138,6 +191,8 @@ export class Daemon implements GatewayView {
    * drivers → drivers → outbox flushed → uplink publishes "offline" → outbox closed.
    */
   async stop(): Promise<void> {
+    this.clock.clearInterval(this.stateTimer);
+    this.stateTimer = undefined;
     this.watcher?.stop();
     this.engine.stop();
     await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
@@ -160,6 +215,7 @@ export class Daemon implements GatewayView {
       ts: now,
       version: VERSION,
       uptimeS: s.uptimeS,
+      level: s.level,
       healthy: s.healthy,
       problems: s.problems,
       system: systemHealth(this.opts.stateDir),
@@ -170,6 +226,8 @@ export class Daemon implements GatewayView {
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),
       rules: s.rules,
+      actuators: s.actuators.map((a) => ({ id: a.id, value: a.value ?? null, wanted: a.wanted ?? null, owner: a.owner ?? null, priority: a.priority ?? null, failing: a.failing, lastError: a.lastError })),
+      alarms: this.alarmRegistry.list().map((a) => ({ id: a.id, source: a.source, severity: a.severity, acknowledged: a.acknowledged !== undefined })),
     };
   }
 
@@ -178,28 +236,29 @@ export class Daemon implements GatewayView {
     const drivers = this.gateway.drivers.map((d) => d.row());
     const outbox = this.buffer();
     const uplink = this.uplink ? { ...this.uplink.stats() } : { state: 'disabled' };
-    const problems: string[] = [];
-    for (const d of drivers) {
-      if (d.state === 'backoff') problems.push(`driver ${d.id} is restarting: ${d.lastError ?? 'start failed'}`);
-      if (d.state === 'unavailable') problems.push(`driver ${d.id} unavailable: ${d.lastError ?? 'hardware not found'}${d.fix ? ` (fix: ${d.fix})` : ''}`);
-    }
-    if (this.uplink && this.uplink.state !== 'online') problems.push(`uplink is ${this.uplink.state}`);
     const watch = this.watcher?.status();
     const engine = this.engine.status();
-    if (watch?.lastReloadError) problems.push(`rules rejected: ${watch.lastReloadError}`);
-    if (watch?.running === 'last-known-good') {
-      problems.push(`rules: running the last-known-good set accepted at ${new Date(watch.acceptedAt ?? 0).toISOString()}, not the rules directory`);
-    } else if (watch?.running === 'none') {
-      const without = this.opts.loaded.config.actuators.filter((a) => a.failsafe === undefined).map((a) => a.id);
-      problems.push(`rules: none running; every actuator is held at its failsafe value${without.length ? ` (no failsafe value, left as they are: ${without.join(', ')})` : ''}`);
-    }
-    for (const a of this.arbiter.status()) if (a.failing) problems.push(`actuator ${a.id} write failing: ${a.lastError ?? 'error'}`);
+    const actuators = this.arbiter.status();
+    const health = assessHealth({
+      now,
+      drivers,
+      sensors: this.sensors(now),
+      failsafeRules: engine.failsafe,
+      rules: watch,
+      actuators,
+      uplink: this.uplink ? { ...uplink, lastError: this.uplink.stats().lastError ?? undefined } : undefined,
+      outbox,
+      recentlyEvicted: this.evictions.recent(now, outbox.evicted),
+      withoutFailsafe: this.opts.loaded.config.actuators.filter((a) => a.failsafe === undefined).map((a) => a.id),
+    });
     return {
       version: VERSION,
       gateway: this.opts.loaded.config.gateway.id,
       uptimeS: Math.round((now - this.gateway.startedAt) / 1000),
-      healthy: problems.length === 0,
-      problems,
+      level: health.level,
+      healthy: health.level === 'ok',
+      problems: health.issues.map((i) => i.message),
+      issues: health.issues,
       drivers,
       uplink,
       outbox,
@@ -214,7 +273,7 @@ export class Daemon implements GatewayView {
         lastReloadError: watch?.lastReloadError,
         problems: watch?.problems,
       },
-      actuators: this.arbiter.status(),
+      actuators,
       lastErrors: this.gateway.errors.list(),
     };
   }
@@ -273,8 +332,10 @@ export class Daemon implements GatewayView {
 
   /** Events and alarms go through the outbox (kept until last on eviction). */
   private publishEvent(ev: ControlEvent): void {
+    const alarmsChanged = this.alarmRegistry.observe(ev);
     this.log.info('event', { type: ev.type, severity: ev.severity, source: ev.source, message: ev.message });
     this.gateway.outbox.addMessage({ topic: this.topics.events, payload: JSON.stringify(ev), priority: 'event' });
+    if (alarmsChanged) this.publishAlarms();
   }
 
   /** Command results: on the MQTT 5 response topic when given, else .../cmd/<actuator>/result. */

@@ -73,7 +73,7 @@ export class Gateway {
     this.log = log;
     this.startedAt = clock.now();
     this.errors = new ErrorLog(clock, 20);
-    this.table = new SensorTable(loaded.sensors);
+    this.table = new SensorTable(loaded.sensors, this.startedAt);
     this.hub = new Hub((err) => this.errors.add('hub', errorMessage(err)));
     this.pipelines = buildPipelines(loaded.sensors, { clock, latest: (id) => this.table.latest(id) });
     this.publishes = new Set(loaded.sensors.filter((s) => s.publish).map((s) => s.id));

@@ -37,7 +37,14 @@ const DEFAULT_MAX_AGE_MS = 60_000;
 export class SensorTable implements Sink {
   private readonly states = new Map<string, SensorState>();
 
-  constructor(sensors: readonly SensorDecl[]) {
+  /**
+   * `bornAt`: when the gateway started; a sensor that has delivered nothing yet
+   * is stale only once its maxAge has passed since then (omitted: at once).
+   */
+  constructor(
+    sensors: readonly SensorDecl[],
+    private readonly bornAt?: number,
+  ) {
     for (const s of sensors) {
       const maxAgeMs = s.maxAge ?? (s.intervalMs ? Math.max(3 * s.intervalMs, 1000) : DEFAULT_MAX_AGE_MS);
       this.states.set(s.id, { id: s.id, driver: s.driver, unit: s.unit, maxAgeMs, samples: 0, dropped: 0, errors: 0 });
@@ -97,11 +104,12 @@ export class SensorTable implements Sink {
     return this.states.has(sensor);
   }
 
-  /** No usable sample for maxAge (or none yet). */
+  /** No usable sample for maxAge (counted from the start when there has been none yet). */
   isStale(sensor: string, now: number): boolean {
     const s = this.states.get(sensor);
-    if (s?.inputTs === undefined) return true;
-    return now - s.inputTs > s.maxAgeMs;
+    const since = s?.inputTs ?? this.bornAt;
+    if (!s || since === undefined) return true;
+    return now - since > s.maxAgeMs;
   }
 
   all(): SensorState[] {

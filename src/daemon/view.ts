@@ -26,15 +26,33 @@ export interface GatewayView {
    * Rejects with a clear message for an unknown driver or operation.
    */
   driverCall(driverId: string, op: string, args: unknown[]): Promise<unknown>;
+  /** The active alarms, oldest first. */
+  alarms(): AlarmView[];
+  /** Acknowledge an active alarm (it stays active until its condition clears). */
+  ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView };
+}
+
+export interface AlarmView {
+  id: string;
+  source: string;
+  severity: string;
+  message: string;
+  raisedAt: number;
+  acknowledged?: { by: string; at: number };
 }
 
 export interface StatusSnapshot {
   version: string;
   gateway: string;
   uptimeS: number;
+  /** ok, degraded (works with something missing) or failed (a control function is lost); see daemon/health.ts. */
+  level?: 'ok' | 'degraded' | 'failed';
+  /** level is ok. */
   healthy: boolean;
-  /** Reasons `healthy` is false (empty when healthy). */
+  /** Reasons the level is not ok (empty when ok). */
   problems: string[];
+  /** The same problems with their level and component. */
+  issues?: { level: 'degraded' | 'failed'; component: string; message: string }[];
   drivers: DriverRow[];
   uplink: Record<string, unknown>;
   outbox: BufferStats;

@@ -4,6 +4,8 @@
  *   health   heartbeat JSON, QoS 0, not retained
  *   data     batches of readings (see batch-format.ts)
  *   events   events and alarms (the outbox stores the absolute topic)
+ *   state/<actuator>       retained actuator state: value, who holds it, since, last write
+ *   alarms                 retained list of the active alarms
  *   cmd/<actuator>         commands from the cloud (subscribed as cmd/+)
  *   cmd/<actuator>/result  our answers (never matched by cmd/+)
  */
@@ -13,6 +15,8 @@ export interface UplinkTopics {
   health: string;
   data: string;
   events: string;
+  alarms: string;
+  state(actuator: string): string;
   /** Subscription filter for commands: exactly one level below cmd/. */
   commandFilter: string;
   command(actuator: string): string;
@@ -30,6 +34,8 @@ export function uplinkTopics(prefix: string, gatewayId: string): UplinkTopics {
     health: `${base}/health`,
     data: `${base}/data`,
     events: `${base}/events`,
+    alarms: `${base}/alarms`,
+    state: (actuator) => `${base}/state/${actuator}`,
     commandFilter: `${cmd}+`,
     command: (actuator) => cmd + actuator,
     commandResult: (actuator) => `${cmd}${actuator}/result`,

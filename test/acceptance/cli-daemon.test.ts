@@ -136,7 +136,7 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     const r = await cli('status');
     assert.equal(r.code, 0);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], new RegExp(`^fieldgate ${VERSION.replace(/\./g, '\\.')} {2}gateway cli-gw {2}up \\S+ {2}HEALTHY$`));
+    assert.match(lines[0], new RegExp(`^fieldgate ${VERSION.replace(/\./g, '\\.')} {2}gateway cli-gw {2}up \\S+ {2}OK$`));
     assert.ok(!r.stdout.includes('\x1b['), 'no colour when stdout is a pipe');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     const drivers = at(/^Drivers$/);
@@ -411,7 +411,7 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     assert.notEqual(s.uplink.state, 'online');
     assert.ok(s.problems.some((p) => /^uplink is (connecting|backoff)/.test(p)), s.problems.join('; '));
     assert.equal(h.code, 1);
-    assert.match(h.stdout, /^fieldgate \S+ {2}gateway cli-gw {2}up \S+ {2}UNHEALTHY\n {2}! uplink is (connecting|backoff)/);
+    assert.match(h.stdout, /^fieldgate \S+ {2}gateway cli-gw {2}up \S+ {2}DEGRADED\n {2}! uplink is (connecting|backoff)/);
     assert.equal(b.code, 0);
     const buf = json<BufferStats>(b);
     assert.ok(buf.depth > 0 && typeof buf.oldestTs === 'number' && typeof buf.oldestAgeMs === 'number');

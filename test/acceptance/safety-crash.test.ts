@@ -91,18 +91,27 @@ test('an uncaught exception in the daemon: failsafe values written, offline publ
   const rec = await record(broker.url, 'fieldgate/test-gw/#', 'fieldgate/test-gw/');
   t.after(() => rec.close());
   const dir = tempDir('fg-fault-');
-  // A fault from a timer callback, exactly as a library bug would raise it, preloaded into the real process.
+  // A fault thrown from a timer callback, exactly as a library bug would raise it, preloaded
+  // into the real process; it fires once the test creates the trigger file.
   const fault = path.join(dir, 'fault.js');
-  fs.writeFileSync(fault, "setTimeout(() => { throw new Error('boom from a library callback'); }, Number(process.env.FAULT_AFTER_MS)).unref();\n");
-  const d = startDaemon({ config: CONFIG(broker.url, slave.port), dir, env: { NODE_OPTIONS: `--require ${fault}`, FAULT_AFTER_MS: '4000' } });
+  const trigger = path.join(dir, 'fault-now');
+  fs.writeFileSync(
+    fault,
+    "const fs = require('node:fs');\nconst t = setInterval(() => { if (fs.existsSync(process.env.FAULT_TRIGGER)) { clearInterval(t); throw new Error('boom from a library callback'); } }, 50);\nt.unref();\n",
+  );
+  const d = startDaemon({ config: CONFIG(broker.url, slave.port), dir, env: { NODE_OPTIONS: `--require ${fault}`, FAULT_TRIGGER: trigger } });
   t.after(() => d.kill());
-  await waitFor(() => bank.coils[0] === 1 && bank.holding[1] === 80, { timeoutMs: 15_000, what: 'initial values written' });
+  await waitFor(() => bank.coils[0] === 1 && bank.holding[1] === 80, { timeoutMs: 20_000, what: 'initial values written' });
   await waitFor(() => rec.on('status').some((m) => m.payload.toString() === 'online'), { timeoutMs: 10_000, what: 'online' });
+  fs.writeFileSync(trigger, '');
   const code = await d.exited;
   assert.equal(code, 1, 'exits non-zero so systemd restarts a clean process');
   assert.equal(bank.coils[0], 0, 'heater off');
   assert.equal(bank.holding[1], 0, 'valve closed');
-  assert.ok(d.logs.some((l) => l.level === 'error' && /^uncaught exception: the process is in an unknown state/.test(String(l.msg)) && l.error === 'boom from a library callback'));
+  const fault1 = d.logs.find((l) => /^uncaught exception/.test(String(l.msg)));
+  assert.equal(fault1?.level, 'error', JSON.stringify(d.logs.filter((l) => l.level === 'error')));
+  assert.match(String(fault1?.msg), /^uncaught exception: the process is in an unknown state/);
+  assert.equal(fault1?.error, 'boom from a library callback');
   assert.deepEqual(d.logs.filter((l) => l.msg === 'failsafe on stop: written').map((l) => l.actuator).sort(), ['heater', 'valve']);
   assert.ok(d.logs.some((l) => l.msg === 'stopped after a fault; exiting 1'));
   assert.equal(rec.on('status').at(-1)?.payload.toString(), 'offline');

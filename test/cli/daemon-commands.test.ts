@@ -26,7 +26,7 @@ test('status exits 1 when the daemon reports unhealthy, and lists the problems',
   view.healthy = false;
   const r = await run(['status', '--socket', socketPath]);
   assert.equal(r.code, EXIT.FAIL);
-  assert.match(r.out, /^fieldgate 0\.1\.0 {2}gateway test-gw {2}up 1h2m {2}UNHEALTHY\n {2}! driver rs485 in backoff\n/);
+  assert.match(r.out, /^fieldgate 0\.1\.0 {2}gateway test-gw {2}up 1h2m {2}DEGRADED\n {2}! driver rs485 in backoff\n/);
 });
 
 test('status human output (snapshot)', async (t) => {
@@ -36,7 +36,7 @@ test('status human output (snapshot)', async (t) => {
   assert.equal(
     r.out,
     [
-      'fieldgate 0.1.0  gateway test-gw  up 1h2m  HEALTHY',
+      'fieldgate 0.1.0  gateway test-gw  up 1h2m  OK',
       '',
       'Drivers',
       '  ID     KIND    STATE    RESTARTS  ERRORS  LAST ERROR',

@@ -4,6 +4,7 @@
  */
 import type { Reading } from '../../src/core/reading';
 import type {
+  AlarmView,
   BufferStats,
   CommandResultView,
   GatewayView,
@@ -103,5 +104,18 @@ export class FakeGatewayView implements GatewayView {
     if (op === 'permitJoin') return null;
     if (op === 'readAttribute') return 2150;
     throw new Error(`driver zb has no operation "${op}"`);
+  }
+
+  alarmList: AlarmView[] = [{ id: 'furnace-overtemp#1-x', source: 'furnace-overtemp', severity: 'critical', message: 'Furnace over temperature', raisedAt: T0 - 60_000 }];
+
+  alarms(): AlarmView[] {
+    return this.alarmList;
+  }
+
+  ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView } {
+    const a = this.alarmList.find((x) => x.id === id);
+    if (!a) return { ok: false, error: `no active alarm "${id}"` };
+    a.acknowledged = { by, at: T0 };
+    return { ok: true, alarm: a };
   }
 }

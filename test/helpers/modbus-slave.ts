@@ -102,8 +102,8 @@ export class SlaveModel {
   }
 }
 
-/** Modbus TCP server on 127.0.0.1, port 0 (free). */
-export async function startTcpSlave(model: SlaveModel): Promise<{ port: number; close(): Promise<void>; dropClients(): void }> {
+/** Modbus TCP server on 127.0.0.1, on `port` (default 0: a free one; give the old port to restart a slave). */
+export async function startTcpSlave(model: SlaveModel, port = 0): Promise<{ port: number; close(): Promise<void>; dropClients(): void }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     sockets.add(sock);
@@ -129,10 +129,9 @@ export async function startTcpSlave(model: SlaveModel): Promise<{ port: number; 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    port,
+    port: (server.address() as net.AddressInfo).port,
     dropClients: () => sockets.forEach((s) => s.destroy()),
     close: () =>
       new Promise<void>((resolve) => {
