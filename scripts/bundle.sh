@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --source) SOURCE="$(cd "${2:?--source needs a directory}" && pwd)"; shift 2 ;;
     --out) OUT="${2:?--out needs a file}"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
