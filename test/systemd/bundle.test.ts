@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { toolShims } from '../helpers/system-shims';
 import { tempDir } from '../helpers/temp';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -21,26 +22,10 @@ before(() => {
 });
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-/**
- * PATH and npm settings of a gateway without the internet: the registry is a closed
- * port, npm is offline, and an `npm` on PATH records any call and fails as npm does
- * offline (exit 1). A systemctl records its calls and answers like systemctl(1) for a
- * service that is not running (is-active exits 3).
- */
+/** A gateway without the internet: the registry is a closed port, npm is offline, and npm and systemctl are shims. */
 function offlineEnv(dir: string) {
-  const bin = path.join(dir, 'bin');
-  const log = path.join(dir, 'calls.log');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> '${log}'\necho "npm error code ENOTCACHED" >&2\nexit 1\n`, { mode: 0o755 });
-  fs.writeFileSync(
-    path.join(bin, 'systemctl'),
-    `#!/bin/sh\necho "systemctl $*" >> '${log}'\ncase "$1" in is-active) exit 3 ;; esac\nexit 0\n`,
-    { mode: 0o755 },
-  );
-  return {
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/' },
-    calls: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trimEnd().split('\n') : []),
-  };
+  const shims = toolShims(dir, { offlineNpm: true });
+  return { env: { ...shims.env, npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/' }, calls: shims.calls };
 }
 
 const BLE_CONFIG = `gateway: { id: site-1 }

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { toolShims } from '../helpers/system-shims';
 import { tempDir } from '../helpers/temp';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -32,32 +33,6 @@ function install(root: string, src: string, ...extra: string[]) {
   const r = spawnSync('bash', [script, '--root', root, '--source', src, '--no-systemctl', '--no-npm', ...extra], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   return r.stdout;
-}
-
-/**
- * A systemctl on PATH for install.sh that records its arguments and answers as
- * systemctl(1) does on a box where fieldgate is not running: `is-active` exits 3
- * ("inactive"; quiet with --quiet), every other verb succeeds with exit 0.
- */
-function systemctlShim(dir: string): { env: NodeJS.ProcessEnv; calls: () => string[] } {
-  const bin = path.join(dir, 'shim-bin');
-  const log = path.join(dir, 'systemctl.log');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(
-    path.join(bin, 'systemctl'),
-    `#!/bin/sh
-echo "$*" >> '${log}'
-case "$1" in
-  is-active) case " $* " in *" --quiet "*) ;; *) echo inactive ;; esac; exit 3 ;;
-esac
-exit 0
-`,
-    { mode: 0o755 },
-  );
-  return {
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
-    calls: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trimEnd().split('\n') : []),
-  };
 }
 
 /** Every path under root with its type, mode and content hash (or link target). */
@@ -137,13 +112,13 @@ test('a fresh install with the example config does not enable or start the servi
   const dir = tempDir(t, 'fg-install-', 0o755);
   const src = fakeSource(dir);
   const root = path.join(dir, 'root');
-  const shim = systemctlShim(dir);
+  const shim = toolShims(dir);
   const r = spawnSync('bash', [script, '--root', root, '--source', src, '--no-npm'], { encoding: 'utf8', env: shim.env });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /fieldgate is installed but NOT started: .*\/etc\/fieldgate\/gateway\.yaml is the example just copied/);
   assert.match(r.stdout, /Next steps:\n {2}1\. Edit .*gateway\.yaml/);
   assert.match(r.stdout, /3\. Check it: {2}fieldgate config check /);
-  assert.deepEqual(shim.calls(), ['daemon-reload'], 'units loaded, nothing enabled or started');
+  assert.deepEqual(shim.calls(), ['systemctl daemon-reload'], 'units loaded, nothing enabled or started');
   for (const unit of ['fieldgate.service', 'fieldgate-recover.timer', 'fieldgate-recover.service']) {
     assert.ok(fs.existsSync(path.join(root, 'etc/systemd/system', unit)), unit);
   }
@@ -151,21 +126,26 @@ test('a fresh install with the example config does not enable or start the servi
 
 const asRoot = process.getuid?.() === 0 ? false : 'useradd --prefix needs root';
 
-test('--purge removes the user and the groups install.sh created, its drop-ins and its record, and keeps groups it found', { skip: asRoot }, (t) => {
-  const dir = tempDir(t, 'fg-install-', 0o755);
-  const src = fakeSource(dir);
-  const root = path.join(dir, 'root');
-  // A system tree as debootstrap leaves it: dialout exists, gpio does not.
-  const etc = {
+/** root/etc as debootstrap leaves it: root, and Debian's dialout group; no gpio group. Returns the texts. */
+function systemTree(root: string): Record<string, string> {
+  const etc: Record<string, string> = {
     passwd: 'root:x:0:0:root:/root:/bin/bash\n',
     group: 'root:x:0:\ndialout:x:20:\n',
     shadow: 'root:*:19000:0:99999:7:::\n',
     gshadow: 'root:*::\ndialout:*::\n',
   };
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
   for (const [name, text] of Object.entries(etc)) {
-    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
     fs.writeFileSync(path.join(root, 'etc', name), text, { mode: name.endsWith('shadow') ? 0o640 : 0o644 });
   }
+  return etc;
+}
+
+test('--purge removes the user and the groups install.sh created, its drop-ins and its record, and keeps groups it found', { skip: asRoot }, (t) => {
+  const dir = tempDir(t, 'fg-install-', 0o755);
+  const src = fakeSource(dir);
+  const root = path.join(dir, 'root');
+  const etc = systemTree(root);
   const before = snapshot(root).filter((l) => !/^etc\/(passwd|group|shadow|gshadow) /.test(l));
   const out = install(root, src);
   assert.match(out, /created system group gpio/);
@@ -199,11 +179,7 @@ test('a group that has other members by the time of --purge is kept, and the rea
   const dir = tempDir(t, 'fg-install-', 0o755);
   const src = fakeSource(dir);
   const root = path.join(dir, 'root');
-  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
-  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\ndialout:x:20:\n');
-  fs.writeFileSync(path.join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n');
-  fs.writeFileSync(path.join(root, 'etc/gshadow'), 'root:*::\ndialout:*::\n');
+  systemTree(root);
   install(root, src);
   const r = spawnSync('usermod', ['--prefix', root, '-aG', 'gpio', 'root'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
