@@ -60,6 +60,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+ROOT="$(realpath -m "$ROOT")" # absolute: config check runs from /
 ROOT="${ROOT%/}"
 if [ "$PURGE" = 1 ] && [ "$ACTION" != uninstall ]; then die "--purge only goes with --uninstall"; fi
 [ "$(id -u)" = 0 ] || [ "$ROOT" != "" ] || die "run as root (sudo $0 $*)"
@@ -258,11 +259,12 @@ install_config() {
 
 # The installed program, run as the service user where there is one (so a file the
 # daemon could not read fails the check too).
+# From / as under systemd, so relative paths in the config resolve as the daemon's will.
 fieldgate_cli() {
   if [ "$ROOT" = "" ] && user_exists && command -v runuser >/dev/null; then
-    runuser -u "$SERVICE_USER" -- node "$APP/bin/fieldgate.js" "$@"
+    (cd / && runuser -u "$SERVICE_USER" -- node "$APP/bin/fieldgate.js" "$@")
   else
-    node "$APP/bin/fieldgate.js" "$@"
+    (cd / && node "$APP/bin/fieldgate.js" "$@")
   fi
 }
 

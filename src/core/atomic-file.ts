@@ -6,6 +6,8 @@ import * as path from 'node:path';
  * everyone, whatever the umask of whoever started the daemon (0644 by hand otherwise).
  */
 export const STATE_FILE_MODE = 0o640;
+/** The state directory and those below it: the daemon writes, its group reads (UMask=0027 in the unit). */
+export const STATE_DIR_MODE = 0o750;
 
 /**
  * Replace `file` with `data` so that a power cut leaves either the old or the new
@@ -17,7 +19,7 @@ export const STATE_FILE_MODE = 0o640;
 export function writeFileAtomic(file: string, data: string, mode = STATE_FILE_MODE): void {
   const dir = path.dirname(file);
   const tmp = `${file}.tmp`;
-  fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
+  fs.mkdirSync(dir, { recursive: true, mode: STATE_DIR_MODE });
   // A temp file left by a crash (or anything else at that name) is only unlinked.
   fs.rmSync(tmp, { force: true });
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);

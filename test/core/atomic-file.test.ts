@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { VirtualClock } from '../../src/core/clock';
 import { ensureFileMode, writeFileAtomic } from '../../src/core/atomic-file';
 import { silentLogger } from '../../src/core/logger';
+import { parseConfig } from '../../src/config/load';
+import { Gateway } from '../../src/daemon/gateway';
 import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema } from '../../src/outbox/schema';
 import { tempDir } from '../helpers/temp';
@@ -75,4 +77,16 @@ test('the SQLite outbox and its -wal and -shm files are 0640 when the daemon run
   t.after(() => ob.close());
   // SQLite's default would be 0644 & ~umask = 0644; it gives -wal/-shm the main file's mode.
   for (const f of [file, `${file}-wal`, `${file}-shm`]) assert.equal(modeOf(f), 0o640, f);
+});
+
+test('the state directory the gateway creates is 0750 when the daemon runs with umask 0', (t) => {
+  const dir = tempDir(t);
+  const stateDir = path.join(dir, 'state');
+  const parsed = parseConfig('gw.yaml', 'gateway: { id: gw }\ndrivers: [{ kind: sim, id: sim, sensors: [{ id: a, waveform: sine }] }]\n');
+  assert.ok(parsed.ok);
+  // mkdir(2) alone would give 0o777 & ~0 = 0o777.
+  const gw = withUmask(0o000, () => new Gateway({ loaded: parsed.value, stateDir, clock: new VirtualClock(), log: silentLogger, systemRoot: dir }));
+  t.after(() => gw.close());
+  assert.equal(modeOf(stateDir), 0o750);
+  assert.equal(modeOf(path.join(stateDir, 'outbox.db')), 0o640);
 });
