@@ -49,7 +49,7 @@ export function checkReferencedFiles(config: GatewayConfig, src: YamlSource): Pr
 }
 
 const HOW_TO_CREATE: Record<Expect, string> = {
-  password: 'put the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE)',
+  password: 'create it with the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE)',
   certificate: 'copy the PEM certificate there',
   'private-key': 'copy the PEM private key there (chgrp fieldgate FILE; chmod 0640 FILE)',
 };
@@ -80,7 +80,7 @@ function fileProblem(ref: FileRef): string | undefined {
   switch (expect) {
     case 'password':
       // The uplink uses the first line (connect-options.ts).
-      return text.split(/\r?\n/)[0] === '' ? `${file} is empty on its first line; ${HOW_TO_CREATE.password}` : undefined;
+      return text.split(/\r?\n/)[0] === '' ? `${file} has an empty first line; put the broker password there` : undefined;
     case 'certificate':
       return text.includes('-----BEGIN CERTIFICATE-----') ? undefined : `${file} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`;
     case 'private-key':

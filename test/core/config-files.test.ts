@@ -46,7 +46,7 @@ test('the example config as install.sh copies it names a password file and a CA 
   // line 25 "    ca: /etc/fieldgate/ca.pem": value at column 9. Neither file exists on a build machine.
   assert.equal(fs.existsSync('/etc/fieldgate/mqtt-password'), false, 'precondition: no /etc/fieldgate/mqtt-password here');
   assert.deepEqual(problems(EXAMPLE), [
-    `${EXAMPLE}:23:17: uplink.passwordFile: /etc/fieldgate/mqtt-password does not exist; put the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE), or remove this key`,
+    `${EXAMPLE}:23:17: uplink.passwordFile: /etc/fieldgate/mqtt-password does not exist; create it with the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE), or remove this key`,
     `${EXAMPLE}:25:9: uplink.tls.ca: /etc/fieldgate/ca.pem does not exist; copy the PEM certificate there, or remove this key`,
   ]);
 });
@@ -68,7 +68,7 @@ test('an empty password file, a directory as CA, a key as certificate and a cert
   // Lines 4..8 of the file; values start after "  passwordFile: " (col 17), "    ca: " (col 9),
   // "    cert: " (col 11), "    key: " (col 10).
   assert.deepEqual(problems(file), [
-    `${file}:4:17: uplink.passwordFile: ${dir}/pw is empty on its first line; put the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE)`,
+    `${file}:4:17: uplink.passwordFile: ${dir}/pw has an empty first line; put the broker password there`,
     `${file}:6:9: uplink.tls.ca: ${dir} is not a regular file`,
     `${file}:7:11: uplink.tls.cert: ${pki.clientKey} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`,
     `${file}:8:10: uplink.tls.key: ${pki.clientCert} holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line)`,
@@ -96,7 +96,7 @@ test('fieldgate config check reports a missing password file as one FILE:LINE:CO
   assert.equal(io.stdout(), '');
   assert.equal(
     io.stderr(),
-    `${file}:4:17: uplink.passwordFile: ${dir}/missing does not exist; put the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE), or remove this key\n1 error(s) in ${file}\n`,
+    `${file}:4:17: uplink.passwordFile: ${dir}/missing does not exist; create it with the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE), or remove this key\n1 error(s) in ${file}\n`,
   );
 });
 
