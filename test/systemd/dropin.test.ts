@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig } from '../../src/config/load';
@@ -78,4 +79,22 @@ test('fieldgate config unit prints the drop-in for a config file, and positioned
   const io2 = captureIO();
   assert.equal(await main(['config', 'unit', bad], io2), 1);
   assert.match(io2.stderr(), new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:`));
+});
+
+const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+test('systemd-analyze verify reads the unit with the fullest drop-in (BLE, GPIO sysfs, notify) without a warning', { skip: hasAnalyze ? false : 'no systemd-analyze' }, (t) => {
+  const dir = tempDir(t, 'fg-dropin-', 0o755);
+  const sys = fakeSysfs(dir);
+  const root = path.resolve(__dirname, '..', '..');
+  // ExecStart must exist for verify: point it at this checkout's bin, as test/systemd/unit.test.ts does.
+  const unit = fs.readFileSync(path.join(root, 'systemd/fieldgate.service'), 'utf8').replace(/^ExecStart=\/usr\/local\/bin\/fieldgate /m, `ExecStart=${path.join(root, 'bin/fieldgate.js')} `);
+  fs.writeFileSync(path.join(dir, 'fieldgate.service'), unit);
+  for (const u of ['fieldgate-recover.timer', 'fieldgate-recover.service']) fs.copyFileSync(path.join(root, 'systemd', u), path.join(dir, u));
+  fs.mkdirSync(path.join(dir, 'fieldgate.service.d'));
+  const text = unitDropIn(config(SIM + BLE + `  - { kind: gpio, id: pins, sysfsRoot: ${sys}, backend: sysfs }\n`), { notifyAddon: true });
+  fs.writeFileSync(path.join(dir, 'fieldgate.service.d', '50-fieldgate-drivers.conf'), text);
+  const r = spawnSync('systemd-analyze', ['verify', path.join(dir, 'fieldgate.service')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.trim(), '', 'no warnings');
 });
