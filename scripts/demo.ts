@@ -19,6 +19,9 @@ import { ControlServer } from '../src/control/server';
 import { Daemon } from '../src/daemon/daemon';
 import { decodeBatch } from '../src/uplink/batch-format';
 
+/** MQTT protocol level of the embedded aedes broker: 4 = MQTT 3.1.1. */
+const EMBEDDED_BROKER_PROTOCOL = 4;
+
 const ROOT = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..');
 
 async function listenBroker(port: number): Promise<{ server: net.Server; port: number; close(): Promise<void> }> {
@@ -53,8 +56,14 @@ async function main(): Promise<number> {
   const broker = await listenBroker(Number(values.port));
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const loaded = res.value;
-  if (loaded.config.uplink) loaded.config.uplink.brokers = [url];
+  if (loaded.config.uplink) {
+    loaded.config.uplink.brokers = [url];
+    // aedes, the embedded broker, speaks MQTT 3.1.1 (and 3.1), not 5: ask for 3.1.1 at
+    // once instead of being refused and falling back with a warning.
+    loaded.config.uplink.protocolVersion = EMBEDDED_BROKER_PROTOCOL;
+  }
   const stateDir = process.env.FIELDGATE_STATE ?? path.join(ROOT, 'state/demo');
+  console.log(`fieldgate demo: embedded broker (aedes, MQTT 3.1.1) on ${url}; gateway "${loaded.config.gateway.id}"; state in ${stateDir}`);
   const log = createLogger({ level: values.verbose ? 'info' : 'warn' }, { gw: loaded.config.gateway.id });
   const daemon = new Daemon({ loaded, stateDir, rulesDir: path.join(ROOT, 'rules'), clock: systemClock, log });
   const socketPath = path.join(stateDir, 'control.sock');
@@ -82,7 +91,6 @@ async function main(): Promise<number> {
       console.log(`[health] uptime ${h.uptimeS}s, outbox depth ${h.outbox.depth}, healthy ${h.healthy}`);
     }
   });
-  console.log(`fieldgate demo: embedded broker on ${url}; gateway "${loaded.config.gateway.id}"; state in ${stateDir}`);
   console.log(`Try in another terminal: node bin/fieldgate.js sensors --socket ${socketPath}`);
   const show = setInterval(() => {
     const rows = [...latest.entries()].map(([s, v]) => `${s}=${v}`).join('  ');

@@ -10,7 +10,7 @@ type Characteristic = import('@abandonware/noble').Characteristic;
 
 export const BLE_UNAVAILABLE_FIX =
   'check the adapter with `bluetoothctl show` (or `hciconfig`), unblock it with `rfkill unblock bluetooth`, and give the daemon raw HCI access: ' +
-  'run it with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN (the systemd unit does), or `sudo setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`, or add the user to group bluetooth';
+  'run it with AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN (the service gets them from the drop-in scripts/install.sh writes for a config with a ble driver: run it again after adding one), or `sudo setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`, or add the user to group bluetooth';
 
 /**
  * Load noble lazily. Requiring it opens the HCI socket at once, so on a box

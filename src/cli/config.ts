@@ -1,13 +1,16 @@
 import { loadConfigFile } from '../config/load';
 import { configJsonSchema } from '../config/schema';
-import { formatProblem } from '../config/yaml-source';
-import { EXIT, UsageError, wantsHelp, type CommandModule } from './command';
+import { notifyAddonLoads, unitDropIn } from '../config/unit-dropin';
+import { formatProblem, type Problem } from '../config/yaml-source';
+import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
 
 const usage = `Usage:
   fieldgate config check FILE   validate a gateway config; prints FILE:LINE:COL: message per error
   fieldgate config schema       print the JSON Schema of the config (for yaml-language-server)
+  fieldgate config unit FILE    print the systemd drop-in the config's drivers need (BLE capabilities,
+                                GPIO sysfs paths); scripts/install.sh writes it; empty when none
 
-Exit status of check: 0 valid, 1 invalid.`;
+Exit status of check and unit: 0 valid, 1 invalid.`;
 
 export const configCommand: CommandModule = {
   summary: 'check a gateway config file, or print its JSON Schema',
@@ -22,6 +25,13 @@ export const configCommand: CommandModule = {
       io.out(JSON.stringify(configJsonSchema(), null, 2) + '\n');
       return EXIT.OK;
     }
+    if (sub === 'unit') {
+      if (rest.length !== 1) throw new UsageError('config unit takes exactly one FILE');
+      const res = loadConfigFile(rest[0]);
+      if (!res.ok) return reportProblems(io, rest[0], res.problems);
+      io.out(unitDropIn(res.value.config, { notifyAddon: notifyAddonLoads() }));
+      return EXIT.OK;
+    }
     if (sub === 'check') {
       if (rest.length !== 1) throw new UsageError('config check takes exactly one FILE');
       const res = loadConfigFile(rest[0]);
@@ -32,10 +42,14 @@ export const configCommand: CommandModule = {
         );
         return EXIT.OK;
       }
-      for (const p of res.problems) io.err(formatProblem(p) + '\n');
-      io.err(`${res.problems.length} error(s) in ${rest[0]}\n`);
-      return EXIT.FAIL;
+      return reportProblems(io, rest[0], res.problems);
     }
     throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
   },
 };
+
+function reportProblems(io: CliIO, file: string, problems: Problem[]): number {
+  for (const p of problems) io.err(formatProblem(p) + '\n');
+  io.err(`${problems.length} error(s) in ${file}\n`);
+  return EXIT.FAIL;
+}

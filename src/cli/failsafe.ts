@@ -2,7 +2,7 @@ import { controlRequest } from '../control/client';
 import { loadConfigFile } from '../config/load';
 import { formatProblem } from '../config/yaml-source';
 import { parseDuration } from '../core/duration';
-import { createLogger } from '../core/logger';
+import { createLogger, isJournalStream } from '../core/logger';
 import { daemonPaths, DEFAULT_PATHS } from '../daemon/run';
 import { writeFailsafes } from '../daemon/failsafe-writer';
 import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CommandModule } from './command';
@@ -55,7 +55,7 @@ export const failsafeCommand: CommandModule = {
       return EXIT.FAIL;
     }
     const config = res.value.config;
-    const log = createLogger({ level: 'info', write: (l) => io.out(l) }, { gw: config.gateway.id, component: 'failsafe' });
+    const log = createLogger({ level: 'info', write: (l) => io.out(l), journalPriority: isJournalStream(1, io.env) }, { gw: config.gateway.id, component: 'failsafe' });
     const { stateDir, socketPath } = daemonPaths(
       { configFile, stateDir: values.state ?? io.env.FIELDGATE_STATE, socketPath: values.socket ?? io.env.FIELDGATE_SOCKET },
       config,

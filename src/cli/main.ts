@@ -17,6 +17,7 @@ import { rulesCommand } from './rules';
 import { failsafeCommand } from './failsafe';
 import { alarmsCommand } from './alarms';
 import { VERSION } from '../core/version';
+import { isJournalStream, JOURNAL_PRIORITY, prefixLines } from '../core/logger';
 
 /**
  * The command table: one line per top-level command. Keep it written out so
@@ -59,10 +60,21 @@ function help(): string {
   ].join('\n');
 }
 
+/** stderr for the CLI: under systemd (stderr is the journal) every line carries priority err. */
+function stderrWriter(): (text: string) => void {
+  const write = (t: string) => void process.stderr.write(t);
+  return isJournalStream(2) ? prefixLines(JOURNAL_PRIORITY.error, write) : write;
+}
+
+/** Report an error nothing else caught (a bug, not a config mistake: those are FILE:LINE:COL lines). */
+export function reportFatal(err: unknown): void {
+  stderrWriter()(`fieldgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+}
+
 export function processIO(): CliIO {
   return {
     out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    err: stderrWriter(),
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     confirm: async (question) => {
@@ -107,7 +119,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`fieldgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      reportFatal(err);
       process.exitCode = 1;
     },
   );

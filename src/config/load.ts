@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { driverKind } from '../../drivers';
 import { stageKind } from '../pipeline/stages';
+import { checkReferencedFiles } from './referenced-files';
 import { configSchema, type GatewayConfig } from './schema';
 import type { SensorDecl } from './sensor';
 import { YamlSource, type Problem } from './yaml-source';
@@ -16,7 +17,10 @@ export interface LoadedConfig {
 
 export type LoadResult = { ok: true; value: LoadedConfig } | { ok: false; problems: Problem[] };
 
-/** Read and validate a gateway config file. No hardware is touched. */
+/**
+ * Read and validate a gateway config file, then check the files it names
+ * (password, TLS) as the daemon will open them. No hardware is touched.
+ */
 export function loadConfigFile(file: string): LoadResult {
   let text: string;
   try {
@@ -26,7 +30,10 @@ export function loadConfigFile(file: string): LoadResult {
     const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : String(err);
     return { ok: false, problems: [{ file, line: 1, col: 1, message: `cannot read config: ${why}` }] };
   }
-  return parseConfig(file, text);
+  const res = parseConfig(file, text);
+  if (!res.ok) return res;
+  const files = checkReferencedFiles(res.value.config, res.value.source);
+  return files.length > 0 ? { ok: false, problems: sortProblems(files) } : res;
 }
 
 /** Validate config text: YAML syntax, schema (unknown keys are errors), then cross-references. */

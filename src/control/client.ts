@@ -105,7 +105,10 @@ export async function controlRequest(
         fn();
       };
       conn.onMessage((m) => {
-        if (isEvent(m) || m.id !== 1) return;
+        if (isEvent(m)) return;
+        // id null: the daemon speaks about the connection (too many clients, idle), not a request.
+        if (m.id === null && !m.ok) return settle(() => reject(new ControlReplyError(m.error)));
+        if (m.id !== 1) return;
         if (m.ok) settle(() => resolve(m.result));
         else settle(() => reject(new ControlReplyError(m.error)));
       });

@@ -2,12 +2,18 @@
  * The daemon side of the control socket. Answers the local CLI from a GatewayView.
  *
  * Lifecycle: start() prepares the socket path (refusing when another daemon owns
- * it), listens, applies mode 0660 and the group; stop() closes every client and
- * removes the socket file. A bad request never throws past this class: it gets an
- * error reply, is counted, and is logged at debug level.
+ * it), listens with the socket created at mode 0660 (never wider, not even for a
+ * moment), applies the group; stop() closes every client and removes the socket
+ * file. A bad request never throws past this class: it gets an error reply, is
+ * counted, and is logged at debug level.
+ *
+ * Per-client limits: a client that sends no request for idleTimeoutMs (and is not
+ * watching) is told so and closed, so idle connections cannot hold all maxClients
+ * slots; at most maxPendingPerClient requests of one client are answered at a time.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import type { GatewayView } from '../daemon/view';
@@ -22,7 +28,7 @@ import {
   type ControlMessage,
   type ControlMethod,
 } from './protocol';
-import { applySocketPermissions, prepareSocketPath } from './socket-file';
+import { applySocketPermissions, listenWithMode, prepareSocketPath, SOCKET_MODE } from './socket-file';
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -34,6 +40,12 @@ export interface ControlServerOptions {
   maxClients?: number;
   /** A watch client whose unsent output exceeds this is closed (default 1 MiB). */
   maxBufferedBytes?: number;
+  /** A client that sends no request for this long, and watches nothing, is closed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** Requests of one client being answered at once, at most (default 4); more get an error reply. */
+  maxPendingPerClient?: number;
+  /** Runs the idle timers (default the system clock). */
+  clock?: Clock;
   /** For tests: where group names are resolved (default /etc/group). */
   groupFile?: string;
 }
@@ -44,6 +56,7 @@ export interface ControlServerStats {
   badRequests: number;
   refusedClients: number;
   slowClientsClosed: number;
+  idleClientsClosed: number;
 }
 
 type RequestId = number | string;
@@ -51,18 +64,26 @@ type RequestId = number | string;
 interface Client {
   socket: net.Socket;
   unsubscribers: (() => void)[];
+  pending: number;
+  idleTimer: TimerHandle | undefined;
 }
 
 export class ControlServer {
   private server: net.Server | undefined;
   private readonly clients = new Set<Client>();
-  private readonly counters = { requests: 0, badRequests: 0, refusedClients: 0, slowClientsClosed: 0 };
+  private readonly counters = { requests: 0, badRequests: 0, refusedClients: 0, slowClientsClosed: 0, idleClientsClosed: 0 };
   private readonly maxClients: number;
   private readonly maxBufferedBytes: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxPending: number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ControlServerOptions) {
     this.maxClients = opts.maxClients ?? 16;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+    this.maxPending = opts.maxPendingPerClient ?? 4;
+    this.clock = opts.clock ?? systemClock;
   }
 
   get socketPath(): string {
@@ -79,13 +100,7 @@ export class ControlServer {
     if (stale === 'removed-stale') this.opts.log.warn('removed stale control socket', { socket: this.opts.socketPath });
     const server = net.createServer((s) => this.accept(s));
     server.on('error', (err) => this.opts.log.error('control socket error', { err: errorMessage(err) }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenWithMode(server, this.opts.socketPath, SOCKET_MODE);
     this.server = server;
     try {
       applySocketPermissions(this.opts.socketPath, this.opts.group, this.opts.groupFile);
@@ -118,10 +133,14 @@ export class ControlServer {
       this.counters.refusedClients++;
       this.opts.log.warn('control client refused: too many clients', { max: this.maxClients });
       socket.end(encodeLine({ id: null, ok: false, error: `too many control clients (max ${this.maxClients})` }));
+      // Read (and discard) until the client's FIN: a paused socket never sees it, never
+      // closes, and would hold stop() (server.close waits for every connection) forever.
+      socket.resume();
       return;
     }
-    const client: Client = { socket, unsubscribers: [] };
+    const client: Client = { socket, unsubscribers: [], pending: 0, idleTimer: undefined };
     this.clients.add(client);
+    this.armIdleTimer(client);
     const lines = new LineSplitter(MAX_LINE_BYTES);
     const onData = (chunk: string) => {
       const got = lines.push(chunk);
@@ -135,13 +154,30 @@ export class ControlServer {
         this.release(client);
         return;
       }
+      if (got.length > 0) this.armIdleTimer(client);
       for (const line of got) void this.handleLine(client, line);
     };
     socket.on('data', onData);
     socket.on('close', () => this.release(client));
   }
 
+  /** (Re)starts the idle countdown; a watching client is never idle (it reads a stream). */
+  private armIdleTimer(client: Client): void {
+    this.clock.clearTimeout(client.idleTimer);
+    client.idleTimer = this.clock.setTimeout(() => {
+      client.idleTimer = undefined;
+      if (client.unsubscribers.length > 0 || client.pending > 0) return;
+      this.counters.idleClientsClosed++;
+      this.opts.log.debug('control client idle; closing it', { idleTimeoutMs: this.idleTimeoutMs });
+      this.send(client, { id: null, ok: false, error: `idle for ${this.idleTimeoutMs} ms; closing the connection` });
+      client.socket.end();
+      this.release(client);
+    }, this.idleTimeoutMs);
+  }
+
   private release(client: Client): void {
+    this.clock.clearTimeout(client.idleTimer);
+    client.idleTimer = undefined;
     for (const u of client.unsubscribers.splice(0)) u();
     this.clients.delete(client);
   }
@@ -188,12 +224,20 @@ export class ControlServer {
       this.reject(client, id, `bad params for ${method}: ${issues}`);
       return;
     }
+    if (client.pending >= this.maxPending) {
+      this.reject(client, id, `too many requests in flight on this connection (max ${this.maxPending}); wait for the replies`);
+      return;
+    }
+    client.pending++;
     try {
       const result = await this.call(client, id, method, parsed.data);
       this.send(client, { id, ok: true, result });
     } catch (err) {
       this.counters.badRequests++;
       this.send(client, { id, ok: false, error: errorMessage(err) });
+    } finally {
+      client.pending--;
+      if (this.clients.has(client)) this.armIdleTimer(client);
     }
   }
 

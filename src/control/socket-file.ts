@@ -56,7 +56,28 @@ export async function prepareSocketPath(socketPath: string): Promise<'fresh' | '
   return 'removed-stale';
 }
 
-/** chmod 0660 and, when a group is configured, chown to that group. */
+/**
+ * server.listen(socketPath) with the socket file created at `mode`: bind(2) makes
+ * it 0777 & ~umask, so the umask is narrowed around the call — listen() on a path
+ * binds synchronously in the calling thread — and restored at once. Nobody outside
+ * `mode` can connect in the moment before a chmod.
+ */
+export function listenWithMode(server: net.Server, socketPath: string, mode: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const previous = process.umask(0o777 & ~mode);
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
+  });
+}
+
+/** chmod 0660 (idempotent after listenWithMode) and, when a group is configured, chown to that group. */
 export function applySocketPermissions(socketPath: string, group: string | undefined, groupFile?: string): void {
   fs.chmodSync(socketPath, SOCKET_MODE);
   if (group !== undefined) fs.chownSync(socketPath, -1, resolveGroupId(group, groupFile));

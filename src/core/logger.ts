@@ -2,13 +2,52 @@
  * Structured JSON logs, one object per line on stdout (journald keeps them as
  * the MESSAGE field). Fields whose key names a secret are replaced by "[redacted]"
  * at any depth, so a config object can be logged safely.
+ *
+ * When stdout is the journal, each line starts with the syslog priority prefix of
+ * sd-daemon(3) ("<3>" error, "<4>" warn, "<6>" info, "<7>" debug): journald strips
+ * it and stores PRIORITY=, so `journalctl -p err` and priority-based alerting work.
  */
+import * as fs from 'node:fs';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export type LogFields = Record<string, unknown>;
+
+/** sd-daemon(3) / syslog(3) priorities: LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6, LOG_DEBUG 7. */
+export const JOURNAL_PRIORITY = { error: 3, warn: 4, info: 6, debug: 7 } as const;
+
+/**
+ * Whether file descriptor `fd` is the journal stream systemd connected it to:
+ * systemd sets JOURNAL_STREAM=<device>:<inode> of that stream (systemd.exec(5)),
+ * which is compared with fstat(fd) so a redirected or piped stdout is not taken for it.
+ */
+export function isJournalStream(fd: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const m = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
+  if (!m) return false;
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(m[1]) && st.ino === BigInt(m[2]);
+  } catch {
+    return false; // fd closed: nothing is written there anyway
+  }
+}
+
+/**
+ * Prefix every line written through `write` with `<priority>` (for stderr in the
+ * journal, where everything written is an error). Chunks may end mid-line.
+ */
+export function prefixLines(priority: number, write: (text: string) => void): (text: string) => void {
+  const prefix = `<${priority}>`;
+  let atLineStart = true;
+  return (text) => {
+    if (text === '') return;
+    // Every newline that is followed by more text starts a new prefixed line.
+    write((atLineStart ? prefix : '') + text.replace(/\n(?=.)/gs, `\n${prefix}`));
+    atLineStart = text.endsWith('\n');
+  };
+}
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -36,16 +75,19 @@ export interface LoggerOptions {
   /** Where lines go; defaults to process.stdout. */
   write?: (line: string) => void;
   now?: () => number;
+  /** Start each line with its journald priority prefix (see isJournalStream). */
+  journalPriority?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
   const min = RANK[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
   const now = opts.now ?? Date.now;
-  const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
+  const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
     const rec = { ts: new Date(now()).toISOString(), level, msg, ...base, ...(fields ? (redact(fields) as LogFields) : {}) };
-    write(JSON.stringify(rec) + '\n');
+    const prefix = opts.journalPriority ? `<${JOURNAL_PRIORITY[level]}>` : '';
+    write(prefix + JSON.stringify(rec) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -17,6 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { STATE_DIR_MODE } from '../core/atomic-file';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Quality, Reading, ReadingValue } from '../core/reading';
@@ -78,7 +79,7 @@ export class Gateway {
     this.pipelines = buildPipelines(loaded.sensors, { clock, latest: (id) => this.table.latest(id) });
     this.publishes = new Set(loaded.sensors.filter((s) => s.publish).map((s) => s.id));
     this.sync = new ClockSyncProbe(loaded.config.gateway.clockSync, clock, opts.systemRoot);
-    fs.mkdirSync(opts.stateDir, { recursive: true });
+    fs.mkdirSync(opts.stateDir, { recursive: true, mode: STATE_DIR_MODE });
     this.outbox = new Outbox({
       path: path.join(opts.stateDir, 'outbox.db'),
       config: loaded.config.outbox,
@@ -195,7 +196,7 @@ export class Gateway {
       log: this.log.child({ component: 'driver' }),
       restart: { initialMs: this.opts.loaded.config.gateway.driverRestart.initial, maxMs: this.opts.loaded.config.gateway.driverRestart.max },
       create: async (ctx) => {
-        fs.mkdirSync(stateDir, { recursive: true });
+        fs.mkdirSync(stateDir, { recursive: true, mode: STATE_DIR_MODE });
         return override ? override(ctx) : kind.create(d, ctx);
       },
       context: {

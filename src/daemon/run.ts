@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { CliIO } from '../cli/command';
 import { EXIT } from '../cli/command';
 import { systemClock } from '../core/clock';
-import { createLogger, errorMessage, type LogLevel } from '../core/logger';
+import { createLogger, errorMessage, isJournalStream, type LogLevel } from '../core/logger';
 import { VERSION } from '../core/version';
 import { loadConfigFile } from '../config/load';
 import type { GatewayConfig } from '../config/schema';
@@ -57,7 +57,10 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
     return EXIT.FAIL;
   }
   const config = res.value.config;
-  const log = createLogger({ level: opts.logLevel ?? config.gateway.logLevel }, { gw: config.gateway.id });
+  const log = createLogger(
+    { level: opts.logLevel ?? config.gateway.logLevel, journalPriority: isJournalStream(1, io.env) },
+    { gw: config.gateway.id },
+  );
   const { stateDir, rulesDir, socketPath } = daemonPaths(opts, config);
 
   // A fault that escapes to the process (an uncaught exception, an unhandled

@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensureFileMode } from '../core/atomic-file';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
@@ -72,6 +73,7 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {
     this.log = opts.log;
     fs.mkdirSync(path.dirname(opts.path), { recursive: true });
+    ensureFileMode(opts.path); // 0640 for the db and so for its -wal/-shm, whatever the umask
     this.db = (opts.openDatabase ?? ((f: string) => new Database(f)))(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);

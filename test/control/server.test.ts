@@ -2,34 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { silentLogger } from '../../src/core/logger';
 import { ControlServer } from '../../src/control/server';
 import { controlRequest, controlStream, ControlReplyError, DaemonNotRunningError } from '../../src/control/client';
 import { FakeGatewayView } from './fake-view';
-import { startFakeDaemon } from './helpers';
+import { rawClient, startFakeDaemon } from './helpers';
 import { tempDir } from '../helpers/temp';
 import { waitFor } from '../helpers/wait';
-
-/** A raw connection: write bytes, read reply lines. */
-async function rawClient(socketPath: string) {
-  const s = net.connect(socketPath);
-  s.setEncoding('utf8');
-  const lines: Record<string, unknown>[] = [];
-  let buf = '';
-  let closed = false;
-  s.on('data', (c: string) => {
-    buf += c;
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    for (const p of parts) lines.push(JSON.parse(p) as Record<string, unknown>);
-  });
-  s.on('error', () => {}); // the server may reset the connection after an oversized line
-  s.on('close', () => (closed = true));
-  await new Promise<void>((r) => s.once('connect', () => r()));
-  return { s, lines, isClosed: () => closed };
-}
 
 test('status round trip returns the view snapshot', async (t) => {
   const { socketPath } = await startFakeDaemon(t);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadConfigFile } from '../../src/config/load';
+import { loadConfigFile, parseConfig } from '../../src/config/load';
 import { configJsonSchema } from '../../src/config/schema';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -12,9 +12,15 @@ test('config/gateway.schema.json is the schema generated from the zod schema (ru
   assert.deepEqual(committed, JSON.parse(JSON.stringify(configJsonSchema())));
 });
 
-for (const file of ['config/demo.yaml', 'config/gateway.example.yaml']) {
+// The demo runs as it is; the example names site files (password, CA) that exist only on a
+// configured gateway, so it is checked for schema and cross-references only
+// (test/core/config-files.test.ts checks what it reports about those files).
+for (const [file, load] of [
+  ['config/demo.yaml', loadConfigFile],
+  ['config/gateway.example.yaml', (f: string) => parseConfig(f, fs.readFileSync(f, 'utf8'))],
+] as const) {
   test(`${file} is a valid config`, () => {
-    const res = loadConfigFile(path.join(ROOT, file));
+    const res = load(path.join(ROOT, file));
     assert.ok(res.ok, res.ok ? '' : res.problems.map((p) => `${p.line}:${p.col} ${p.message}`).join('\n'));
   });
 }
