@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gpioDriverSchema } from '../../drivers/gpio/schema';
+import type { GpioDriverConfig } from '../../drivers/gpio/schema';
 import type { GatewayConfig } from './schema';
 
 /**
@@ -41,7 +41,8 @@ export function unitDropIn(config: GatewayConfig, opts: DropInOptions): string {
   }
   for (const raw of config.drivers) {
     if (raw.kind !== 'gpio') continue;
-    const d = gpioDriverSchema.parse(raw); // validated already; this gives its typed fields
+    // Already parsed by the config loader (defaults applied, durations in ms): only its type is narrowed here.
+    const d = raw as unknown as GpioDriverConfig;
     if (d.backend === 'cdev') continue;
     const classDir = path.join(d.sysfsRoot, 'class', 'gpio');
     if (d.backend === 'auto' && !fs.existsSync(classDir)) continue; // auto picks the character device then

@@ -87,8 +87,10 @@ test('systemd-analyze verify reads the unit with the fullest drop-in (BLE, GPIO 
   const dir = tempDir(t, 'fg-dropin-', 0o755);
   const sys = fakeSysfs(dir);
   const root = path.resolve(__dirname, '..', '..');
-  // ExecStart must exist for verify: point it at this checkout's bin, as test/systemd/unit.test.ts does.
-  const unit = fs.readFileSync(path.join(root, 'systemd/fieldgate.service'), 'utf8').replace(/^ExecStart=\/usr\/local\/bin\/fieldgate /m, `ExecStart=${path.join(root, 'bin/fieldgate.js')} `);
+  // ExecStart and ExecStopPost must exist for verify: point them at this checkout's bin, as test/systemd/unit.test.ts does.
+  const unit = fs
+    .readFileSync(path.join(root, 'systemd/fieldgate.service'), 'utf8')
+    .replace(/^(ExecStart|ExecStopPost)=\/usr\/local\/bin\/fieldgate /gm, (_, key: string) => `${key}=${path.join(root, 'bin/fieldgate.js')} `);
   fs.writeFileSync(path.join(dir, 'fieldgate.service'), unit);
   for (const u of ['fieldgate-recover.timer', 'fieldgate-recover.service']) fs.copyFileSync(path.join(root, 'systemd', u), path.join(dir, u));
   fs.mkdirSync(path.join(dir, 'fieldgate.service.d'));
