@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { PublishEvent } from './event';
 import { isOn, valueProblem, type ActuatorValue } from './validate';
+import type { WriteWatcher } from './write-watch';
 
 /**
  * The only owner of actuator state. Rules and commands *hold intents*; the
@@ -18,8 +19,9 @@ import { isOn, valueProblem, type ActuatorValue } from './validate';
  * allow yet is deferred (a clock timer), never dropped; only the latest wanted
  * value is written. Failsafe and shutdown writes ignore min on/off.
  */
-export type Priority = 'rule' | 'command' | 'safety' | 'failsafe';
-const RANK: Record<Priority, number> = { rule: 1, command: 2, safety: 3, failsafe: 4 };
+export type Priority = 'rule' | 'command' | 'local' | 'safety' | 'failsafe';
+/** 'local' is a hold set on site (`fieldgate actuate`): above cloud commands, below safety. */
+const RANK: Record<Priority, number> = { rule: 1, command: 2, local: 2.5, safety: 3, failsafe: 4 };
 const MINUTE = 60_000;
 
 /** Who holds an intent. `key` identifies the hold (one per key and actuator); `label` is shown in status. */
@@ -86,6 +88,17 @@ interface ActuatorState {
   lastError?: string;
   lastWrite?: number;
   failing: boolean;
+  /** Holds followed to their write outcome (watch()). */
+  watches?: Watch[];
+  /** Why and until when a gate defers the wanted value (undefined when not deferred). */
+  deferral?: { at: number; reason: string };
+}
+
+interface Watch {
+  key: string;
+  held: Held;
+  w: WriteWatcher;
+  attempts: number;
 }
 
 export class Arbiter {
@@ -133,10 +146,10 @@ export class Arbiter {
     if (bad) return bad;
     for (const h of s.intents.values()) {
       if (RANK[h.owner.priority] > RANK[owner.priority] && h.owner.priority !== 'rule' && h.value !== value) {
-        return `blocked by ${h.owner.priority === 'failsafe' ? 'failsafe' : 'safety rule'} ${h.owner.label}`;
+        return `blocked by ${h.owner.priority === 'failsafe' ? 'failsafe' : h.owner.priority === 'local' ? 'local hold' : 'safety rule'} ${h.owner.label}`;
       }
     }
-    if (owner.priority === 'command' && value !== s.current && this.recent(s) >= s.cfg.maxWritesPerMinute) {
+    if ((owner.priority === 'command' || owner.priority === 'local') && value !== s.current && this.recent(s) >= s.cfg.maxWritesPerMinute) {
       return `rate limit: at most ${s.cfg.maxWritesPerMinute} writes per minute to "${actuator}"`;
     }
     return undefined;
@@ -146,7 +159,7 @@ export class Arbiter {
   hold(actuator: string, owner: Owner, value: ActuatorValue): HoldResult {
     const s = this.states.get(actuator);
     if (!s) return { ok: false, error: `unknown actuator "${actuator}"` };
-    const problem = owner.priority === 'command' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
+    const problem = owner.priority === 'command' || owner.priority === 'local' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
     if (problem) return { ok: false, error: problem };
     const prev = s.intents.get(owner.key);
     if (prev && prev.value === value && prev.owner === owner) return { ok: true, applied: s.wanted };
@@ -159,6 +172,48 @@ export class Arbiter {
   release(actuator: string, ownerKey: string): void {
     const s = this.states.get(actuator);
     if (s && s.intents.delete(ownerKey)) this.reconcile(s);
+  }
+
+  /** Whether `ownerKey` holds an intent on `actuator`. */
+  holding(actuator: string, ownerKey: string): boolean {
+    return this.states.get(actuator)?.intents.has(ownerKey) ?? false;
+  }
+
+  /**
+   * Release `ownerKey`'s hold after its value could not be written: besides
+   * release(), an actuator with no other intent and no initial value stays at
+   * the value it really has instead of retrying the abandoned one.
+   */
+  releaseUnwritten(actuator: string, ownerKey: string): void {
+    const s = this.states.get(actuator);
+    const held = s?.intents.get(ownerKey);
+    if (!s || !held) return;
+    s.intents.delete(ownerKey);
+    if (s.intents.size === 0 && s.cfg.initial === undefined && s.wanted === held.value) s.wanted = s.current;
+    this.reconcile(s);
+  }
+
+  /**
+   * Follow `ownerKey`'s current hold on `actuator` to its write outcome (see
+   * WriteWatcher). Call right after hold(). Returns a function that stops watching.
+   */
+  watch(actuator: string, ownerKey: string, w: WriteWatcher): () => void {
+    const s = this.states.get(actuator);
+    const held = s?.intents.get(ownerKey);
+    if (!s || !held) {
+      w.superseded(undefined);
+      return () => {};
+    }
+    const watch: Watch = { key: ownerKey, held, w, attempts: 0 };
+    (s.watches ??= []).push(watch);
+    this.settleSuperseded(s);
+    if (s.watches?.includes(watch)) {
+      if (!s.inflight && !s.failing && s.current === held.value) this.settleWritten(s, held.value);
+      else if (s.deferral && s.top === held) w.deferred(s.deferral.at, s.deferral.reason);
+    }
+    return () => {
+      if (s.watches) s.watches = s.watches.filter((x) => x !== watch);
+    };
   }
 
   /** Hold the actuator's failsafe value; false when it has none configured. */
@@ -228,6 +283,7 @@ export class Arbiter {
     }
     s.top = top;
     s.wanted = top ? top.value : (s.cfg.initial ?? s.wanted);
+    this.settleSuperseded(s);
     this.pump(s);
   }
 
@@ -236,16 +292,27 @@ export class Arbiter {
     if (!this.running || s.inflight) return;
     this.opts.clock.clearTimeout(s.timer);
     s.timer = undefined;
+    s.deferral = undefined;
     const wanted = s.wanted;
-    if (wanted === undefined || (wanted === s.current && !s.failing)) return;
+    if (wanted === undefined) return;
+    if (wanted === s.current && !s.failing) {
+      this.settleWritten(s, wanted);
+      return;
+    }
     const now = this.opts.clock.now();
     let at = s.retryAt;
+    let reason = `retry backoff after a failed write (${s.lastError ?? 'error'})`;
     const urgent = s.top?.owner.priority === 'failsafe';
     if (!urgent && s.current !== undefined && isOn(s.current) !== isOn(wanted)) {
-      at = Math.max(at, s.lastSwitch + (isOn(s.current) ? s.cfg.minOn : s.cfg.minOff));
+      const gate = s.lastSwitch + (isOn(s.current) ? s.cfg.minOn : s.cfg.minOff);
+      if (gate > at) [at, reason] = [gate, isOn(s.current) ? 'minimum on time' : 'minimum off time'];
     }
-    if (this.recent(s) >= s.cfg.maxWritesPerMinute) at = Math.max(at, s.recentWrites[0] + MINUTE);
+    if (this.recent(s) >= s.cfg.maxWritesPerMinute && s.recentWrites[0] + MINUTE > at) {
+      [at, reason] = [s.recentWrites[0] + MINUTE, `rate limit of ${s.cfg.maxWritesPerMinute} writes per minute`];
+    }
     if (at > now) {
+      s.deferral = { at, reason };
+      for (const x of [...(s.watches ?? [])]) if (x.held === s.top) x.w.deferred(at, reason);
       s.timer = this.opts.clock.setTimeout(() => {
         s.timer = undefined;
         this.pump(s);
@@ -253,6 +320,30 @@ export class Arbiter {
       return;
     }
     this.write(s, wanted, now);
+  }
+
+  /** Tell watchers whose hold was released, replaced or outranked by another value. True when any was told. */
+  private settleSuperseded(s: ActuatorState): boolean {
+    if (!s.watches?.length) return false;
+    // A hold replaced by the same value under the same key (a newer command asking the same) still gets written.
+    for (const x of s.watches) {
+      const now = s.intents.get(x.key);
+      if (now && now !== x.held && now.value === x.held.value) x.held = now;
+    }
+    const gone = s.watches.filter((x) => s.intents.get(x.key) !== x.held || (s.top !== x.held && s.top?.value !== x.held.value));
+    if (gone.length === 0) return false;
+    s.watches = s.watches.filter((x) => !gone.includes(x));
+    for (const x of gone) x.w.superseded(s.intents.get(x.key) === x.held ? s.top?.owner.label : undefined);
+    return true;
+  }
+
+  /** Tell watchers whose held value the actuator now has. */
+  private settleWritten(s: ActuatorState, value: ActuatorValue): void {
+    if (!s.watches?.length) return;
+    const done = s.watches.filter((x) => x.held.value === value && s.intents.get(x.key) === x.held);
+    if (done.length === 0) return;
+    s.watches = s.watches.filter((x) => !done.includes(x));
+    for (const x of done) x.w.written(value);
   }
 
   private write(s: ActuatorState, value: ActuatorValue, now: number): void {
@@ -272,6 +363,7 @@ export class Arbiter {
           this.log.info('actuator write recovered', { actuator: id, value });
           this.opts.publishEvent({ ts: t, type: 'actuator.recovered', severity: 'info', source: id, message: `actuator "${id}" writes work again` });
         }
+        this.settleWritten(s, value);
       },
       (err: unknown) => {
         const t = this.opts.clock.now();
@@ -292,6 +384,7 @@ export class Arbiter {
         }
         s.failing = true;
         s.lastError = msg;
+        for (const x of [...(s.watches ?? [])]) if (x.held.value === value && s.watches?.includes(x)) x.w.failed(err, ++x.attempts);
       },
     );
     void s.inflight.then(() => {

@@ -43,6 +43,7 @@ export const methodParams = {
   actuate: z.strictObject({
     actuator: z.string().min(1).describe('Actuator id.'),
     value: z.unknown().describe('Requested value (number, boolean or string, as the actuator accepts).'),
+    release: z.boolean().default(false).describe('Drop the hold set on site instead of setting a value.'),
   }),
   driver: z.strictObject({
     driver: z.string().min(1).describe('Driver id.'),

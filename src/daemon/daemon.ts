@@ -12,11 +12,13 @@ import { Arbiter } from '../arbiter/arbiter';
 import type { ControlEvent } from '../arbiter/event';
 import { CommandHandler, type CommandMeta, type CommandResult } from '../commands/commands';
 import { CommandLog } from '../commands/command-log';
+import { driverKind } from '../../drivers';
 import { RulesEngine } from '../rules/engine';
 import { RuleWatcher } from '../rules/watcher';
 import { loadRuleSet } from '../rules/load';
 import { Gateway } from './gateway';
 import { systemHealth } from './system-health';
+import type { OutboxMessage } from '../outbox/types';
 import type { BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
 export interface DaemonOptions {
@@ -47,6 +49,8 @@ export class Daemon implements GatewayView {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
+  private readonly results: OutboxMessage[] = [];
+  private resultsFlush: NodeJS.Immediate | undefined;
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
@@ -75,12 +79,18 @@ export class Daemon implements GatewayView {
     });
     this.engine = new RulesEngine({ clock: opts.clock, log: opts.log, arbiter: this.arbiter, publishEvent, sensors: this.gateway.table });
     this.gateway.hub.subscribe(this.engine);
+    // Ids are remembered at least as long as the broker may redeliver them (the MQTT session).
+    const dedupWindow = Math.max(config.commands.dedupWindow, config.uplink?.sessionExpiry ?? 0);
+    const driverKinds = new Map(config.drivers.map((d) => [d.id, driverKind(d.kind)]));
     this.commands = new CommandHandler({
       arbiter: this.arbiter,
       clock: opts.clock,
       log: opts.log,
+      config: config.commands,
       publishResult: (actuator, result, meta) => this.publishResult(actuator, result, meta),
-      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.json'), log: opts.log.child({ component: 'commands' }) }),
+      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) }),
+      responseTopics: { allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics], commandFilter: this.topics.commandFilter },
+      targetValue: (a, value) => driverKinds.get(a.driver)?.targetValue?.(a.target, value),
     });
     const rulesDir = opts.rulesDir;
     if (rulesDir) {
@@ -138,6 +148,8 @@ export class Daemon implements GatewayView {
     this.watcher?.stop();
     this.engine.stop();
     await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
+    this.commands.close();
+    this.flushResults();
     await this.gateway.stop();
     if (this.uplink) {
       try {
@@ -230,7 +242,8 @@ export class Daemon implements GatewayView {
     return this.gateway.hub.subscribe({ accept: listener });
   }
 
-  async actuate(actuator: string, value: unknown): Promise<CommandResultView> {
+  async actuate(actuator: string, value: unknown, release = false): Promise<CommandResultView> {
+    if (release) return this.commands.releaseLocal(actuator);
     // On site people type `fieldgate actuate furnace on`; the cloud must send true/false.
     const isBool = this.arbiter.config(actuator)?.type === 'bool';
     const v = isBool && typeof value === 'string' && /^(on|off)$/i.test(value) ? value.toLowerCase() === 'on' : value;
@@ -247,14 +260,26 @@ export class Daemon implements GatewayView {
     this.gateway.outbox.addMessage({ topic: this.topics.events, payload: JSON.stringify(ev), priority: 'event' });
   }
 
-  /** Command results: on the MQTT 5 response topic when given, else .../cmd/<actuator>/result. */
+  /**
+   * Command results: on the (allowed) MQTT 5 response topic when given, else
+   * .../cmd/<actuator>/result. Queued and committed to the outbox together once
+   * per turn of the event loop, so a burst of commands costs one transaction.
+   */
   private publishResult(actuator: string, result: CommandResult, meta: CommandMeta): void {
-    this.gateway.outbox.addMessage({
+    this.results.push({
       topic: meta.responseTopic ?? this.topics.commandResult(actuator),
       payload: JSON.stringify(result),
       priority: 'result',
       properties: meta.correlationData ? { correlationData: meta.correlationData } : undefined,
     });
+    this.resultsFlush ??= setImmediate(() => this.flushResults());
+  }
+
+  private flushResults(): void {
+    if (this.resultsFlush) clearImmediate(this.resultsFlush);
+    this.resultsFlush = undefined;
+    const batch = this.results.splice(0);
+    if (batch.length > 0) this.gateway.outbox.addMessages(batch);
   }
 
   private async writeActuator(id: string, target: unknown, value: boolean | number): Promise<void> {
