@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
 import { uplinkTopics, type UplinkTopics } from '../uplink/topics';
 import { Arbiter } from '../arbiter/arbiter';
@@ -20,6 +21,8 @@ import { Gateway } from './gateway';
 import { systemHealth } from './system-health';
 import type { OutboxMessage } from '../outbox/types';
 import type { BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
+
+const LOOP_SAMPLE_MS = 10;
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -51,6 +54,8 @@ export class Daemon implements GatewayView {
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
   private readonly results: OutboxMessage[] = [];
   private resultsFlush: NodeJS.Immediate | undefined;
+  /** Event-loop delay since start (status and heartbeat): the control loops' reaction time. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
@@ -127,6 +132,7 @@ export class Daemon implements GatewayView {
    * first reading) → drivers → arbiter (writes initial values through the drivers).
    */
   async start(): Promise<void> {
+    this.loopDelay.enable();
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
     if (this.watcher) {
@@ -159,6 +165,7 @@ export class Daemon implements GatewayView {
       }
     }
     this.gateway.close();
+    this.loopDelay.disable();
   }
 
   /** The heartbeat document published on .../health. */
@@ -179,6 +186,8 @@ export class Daemon implements GatewayView {
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),
       rules: s.rules,
+      commands: s.commands,
+      eventLoop: s.eventLoop,
     };
   }
 
@@ -209,7 +218,16 @@ export class Daemon implements GatewayView {
       rules: { loaded: engine.loaded, active: engine.active, lastReload: watch?.lastReload, lastReloadError: watch?.lastReloadError },
       actuators: this.arbiter.status(),
       lastErrors: this.gateway.errors.list(),
+      commands: { ...this.commands.counts },
+      eventLoop: this.eventLoop(),
     };
+  }
+
+  /** Event-loop lag since start, ms: how late the 10 ms sampling timer of monitorEventLoopDelay fired. */
+  private eventLoop(): { meanMs: number; p99Ms: number; maxMs: number } {
+    const h = this.loopDelay;
+    const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_SAMPLE_MS) : 0);
+    return { meanMs: ms(h.mean), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
   }
 
   sensors(now = this.clock.now()): SensorRow[] {
