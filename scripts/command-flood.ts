@@ -42,6 +42,8 @@ export interface FloodReport {
   /** Inside: the daemon's own event-loop delay since start. */
   eventLoop: { meanMs: number; p99Ms: number; maxMs: number };
   rssKb: { before: number; after: number };
+  /** CPU time the daemon process used from the start of the flood until every real command was answered (load-independent). */
+  daemonCpuMs: number;
   /** Final results per real id (each must be 1), and how many were applied. */
   realFinals: number[];
   realApplied: number;
@@ -116,13 +118,14 @@ export async function commandFlood(opts: FloodOptions): Promise<FloodReport> {
     const every = Math.max(1, Math.floor(plan.length / opts.real));
     for (let i = 0; i < opts.real; i++) plan.splice(i * (every + 1), 0, ['pump', JSON.stringify({ id: `real${i}`, value: true }), `real${i}`]);
     byKind.real = opts.real;
+    const cpuBefore = cpuMs(d.proc.pid);
     const floodStart = Date.now();
     // Mosquitto queues at most 1 000 QoS 1 messages for a subscriber (max_queued_messages) and
     // drops the rest: keep at most 1 000 commands between the broker and the daemon.
     const received = async () => Number((await status()).uplink?.commands ?? 0);
     const base = await received();
     for (let i = 0; i < plan.length; i += 500) {
-      if (i >= 1000) await waitFor(async () => (await received()) - base >= i - 500, { timeoutMs: 30_000, intervalMs: 5, what: `the daemon to take command ${i - 500}` });
+      if (i >= 1000) await waitFor(async () => (await received()) - base >= i - 500, { timeoutMs: 30_000, intervalMs: 25, what: `the daemon to take command ${i - 500}` });
       await Promise.all(plan.slice(i, i + 500).map(([level, payload]) => cloud.publishAsync(`fieldgate/gw/cmd/${level}`, payload, { qos: 1 })));
     }
     const sendMs = Date.now() - floodStart;
@@ -131,6 +134,7 @@ export async function commandFlood(opts: FloodOptions): Promise<FloodReport> {
     await waitFor(() => missing().length === 0, { timeoutMs: 60_000, what: 'a final result for every real command' }).catch(async (err: unknown) => {
       throw new Error(`${String(err)}: ${missing().length} of ${opts.real} missing (${missing().slice(0, 5).join(', ')}…); daemon counted ${JSON.stringify((await status()).commands)}`);
     });
+    const cpuAfter = cpuMs(d.proc.pid);
     // Readings from the flood until 1 s after the last real result.
     const settledAt = Date.now();
     await waitFor(() => readings.at(-1)! > settledAt + 1000, { timeoutMs: 30_000, what: 'readings after the flood' });
@@ -153,6 +157,7 @@ export async function commandFlood(opts: FloodOptions): Promise<FloodReport> {
       readingLag: { samples: gaps.length, p50Ms: pct(gaps, 50), p99Ms: pct(gaps, 99), maxMs: gaps.at(-1) ?? 0 },
       eventLoop: s.eventLoop,
       rssKb: { before: rssBefore, after: rssKb(d.proc.pid) },
+      daemonCpuMs: cpuAfter - cpuBefore,
       realFinals: realIds.map((id) => (results.get(id) ?? []).filter((r) => r.final && !r.duplicate).length),
       realApplied: realIds.filter((id) => results.get(id)?.some((r) => r.status === 'applied' && !r.duplicate)).length,
       redelivered: { answeredDuplicate: realIds.slice(0, 10).filter((id) => results.get(id)?.some((r) => r.duplicate)).length, writesBefore, writesAfter: await pumpWrites() },
@@ -170,6 +175,13 @@ export async function commandFlood(opts: FloodOptions): Promise<FloodReport> {
 function rssKb(pid: number | undefined): number {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
+}
+
+/** User + system CPU time of a process, ms (/proc/PID/stat fields 14 and 15, in 1/100 s clock ticks). */
+function cpuMs(pid: number | undefined): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function pct(sorted: number[], p: number): number {

@@ -88,16 +88,21 @@ interface ActuatorState {
   lastError?: string;
   lastWrite?: number;
   failing: boolean;
-  /** Holds followed to their write outcome (watch()). */
-  watches?: Watch[];
+  /** Holds followed to their write outcome (watch()), grouped by owner key and value. */
+  watches?: Map<string, WatchGroup>;
   /** Why and until when a gate defers the wanted value (undefined when not deferred). */
   deferral?: { at: number; reason: string };
 }
 
-interface Watch {
+/**
+ * Watchers waiting for `key`'s hold of `value`. Grouped so that a burst of
+ * commands asking the same value costs O(1) each: they share one write.
+ */
+interface WatchGroup {
   key: string;
-  held: Held;
-  w: WriteWatcher;
+  value: ActuatorValue;
+  watchers: Set<WriteWatcher>;
+  /** Failed writes of this value since the group formed. */
   attempts: number;
 }
 
@@ -204,15 +209,18 @@ export class Arbiter {
       w.superseded(undefined);
       return () => {};
     }
-    const watch: Watch = { key: ownerKey, held, w, attempts: 0 };
-    (s.watches ??= []).push(watch);
-    this.settleSuperseded(s);
-    if (s.watches?.includes(watch)) {
-      if (!s.inflight && !s.failing && s.current === held.value) this.settleWritten(s, held.value);
-      else if (s.deferral && s.top === held) w.deferred(s.deferral.at, s.deferral.reason);
-    }
+    const id = `${ownerKey}\u0000${typeof held.value}:${String(held.value)}`;
+    s.watches ??= new Map();
+    let group = s.watches.get(id);
+    if (!group) s.watches.set(id, (group = { key: ownerKey, value: held.value, watchers: new Set(), attempts: 0 }));
+    group.watchers.add(w);
+    const g = group;
+    if (s.top?.value !== held.value) this.settleSuperseded(s);
+    else if (!s.inflight && !s.failing && s.current === held.value) this.settleWritten(s, held.value);
+    else if (s.deferral && s.top === held) w.deferred(s.deferral.at, s.deferral.reason);
     return () => {
-      if (s.watches) s.watches = s.watches.filter((x) => x !== watch);
+      g.watchers.delete(w);
+      if (g.watchers.size === 0 && s.watches?.get(id) === g) s.watches.delete(id);
     };
   }
 
@@ -312,7 +320,8 @@ export class Arbiter {
     }
     if (at > now) {
       s.deferral = { at, reason };
-      for (const x of [...(s.watches ?? [])]) if (x.held === s.top) x.w.deferred(at, reason);
+      const top = s.top;
+      for (const g of [...(s.watches?.values() ?? [])]) if (top && g.key === top.owner.key && g.value === top.value) for (const w of [...g.watchers]) w.deferred(at, reason);
       s.timer = this.opts.clock.setTimeout(() => {
         s.timer = undefined;
         this.pump(s);
@@ -322,28 +331,26 @@ export class Arbiter {
     this.write(s, wanted, now);
   }
 
-  /** Tell watchers whose hold was released, replaced or outranked by another value. True when any was told. */
-  private settleSuperseded(s: ActuatorState): boolean {
-    if (!s.watches?.length) return false;
-    // A hold replaced by the same value under the same key (a newer command asking the same) still gets written.
-    for (const x of s.watches) {
-      const now = s.intents.get(x.key);
-      if (now && now !== x.held && now.value === x.held.value) x.held = now;
+  /** Tell watchers whose hold was released, replaced by another value, or outranked by another value. */
+  private settleSuperseded(s: ActuatorState): void {
+    if (!s.watches?.size) return;
+    for (const [id, g] of [...s.watches]) {
+      const now = s.intents.get(g.key);
+      const replaced = now?.value !== g.value;
+      if (!replaced && s.top?.value === g.value) continue;
+      s.watches.delete(id);
+      for (const w of g.watchers) w.superseded(replaced ? undefined : s.top?.owner.label);
     }
-    const gone = s.watches.filter((x) => s.intents.get(x.key) !== x.held || (s.top !== x.held && s.top?.value !== x.held.value));
-    if (gone.length === 0) return false;
-    s.watches = s.watches.filter((x) => !gone.includes(x));
-    for (const x of gone) x.w.superseded(s.intents.get(x.key) === x.held ? s.top?.owner.label : undefined);
-    return true;
   }
 
   /** Tell watchers whose held value the actuator now has. */
   private settleWritten(s: ActuatorState, value: ActuatorValue): void {
-    if (!s.watches?.length) return;
-    const done = s.watches.filter((x) => x.held.value === value && s.intents.get(x.key) === x.held);
-    if (done.length === 0) return;
-    s.watches = s.watches.filter((x) => !done.includes(x));
-    for (const x of done) x.w.written(value);
+    if (!s.watches?.size) return;
+    for (const [id, g] of [...s.watches]) {
+      if (g.value !== value || s.intents.get(g.key)?.value !== value) continue;
+      s.watches.delete(id);
+      for (const w of g.watchers) w.written(value);
+    }
   }
 
   private write(s: ActuatorState, value: ActuatorValue, now: number): void {
@@ -384,7 +391,11 @@ export class Arbiter {
         }
         s.failing = true;
         s.lastError = msg;
-        for (const x of [...(s.watches ?? [])]) if (x.held.value === value && s.watches?.includes(x)) x.w.failed(err, ++x.attempts);
+        for (const g of [...(s.watches?.values() ?? [])]) {
+          if (g.value !== value) continue;
+          const attempt = ++g.attempts;
+          for (const w of [...g.watchers]) if (g.watchers.has(w)) w.failed(err, attempt);
+        }
       },
     );
     void s.inflight.then(() => {

@@ -95,7 +95,7 @@ export class CommandLog {
       this.unflushed.delete(this.unflushed.keys().next().value as string);
       this.lost++;
     }
-    if (this.unflushed.size >= (this.opts.batchRows ?? 500)) this.flush();
+    if (this.unflushed.size >= (this.opts.batchRows ?? 200)) this.flush();
     else if (!this.timer) this.timer = this.opts.clock.setTimeout(() => this.flush(), this.opts.flushMs ?? 200);
   }
 

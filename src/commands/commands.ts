@@ -175,7 +175,10 @@ export class CommandHandler {
       if (finished) return;
       finished = true;
       stop();
-      this.log.info('command finished', { actuator, id, source, status: r.status, applied: r.applied, error: r.error });
+      // Applied commands are on record in their result and commands.db; a log line each would be
+      // per-command I/O on the event loop under a burst. What went wrong is logged.
+      if (r.status === 'applied') this.log.debug('command applied', { actuator, id, source, applied: r.applied });
+      else this.log.info('command not applied', { actuator, id, source, status: r.status, error: r.error });
       emit(r);
     };
     stop = this.opts.arbiter.watch(actuator, key, {
