@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'mqtt';
-import { controlRequest } from '../../src/control/client';
+import type { TestContext } from 'node:test';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
+import { daemonStatus, simPumpConfig, startCloud, waitOnline } from './command-harness';
 
 /**
  * Bounds at the door, seen from an outside MQTT client through Mosquitto: on
@@ -13,47 +13,22 @@ import { waitFor } from '../helpers/wait';
  * Response topics outside the gateway's own tree get the result on the default
  * topic with an error, never on the named topic.
  */
-const CONFIG = (broker: string, protocolVersion: 4 | 5) => `gateway: { id: gw }
-uplink: { brokers: [${broker}], protocolVersion: ${protocolVersion}, heartbeat: 1s, batch: { maxDelay: 50ms } }
-drivers:
-  - kind: sim
-    id: sim
-    sensors: [ { id: t, waveform: constant, value: 1, interval: 1s } ]
-actuators:
-  - { id: pump, driver: sim, target: { output: pump }, type: bool, cloud: true }
-`;
-
-interface Result {
-  id: string;
-  ok?: boolean;
-  status: string;
-  final: boolean;
-  error?: string;
-}
-
-async function setup(t: import('node:test').TestContext, protocolVersion: 4 | 5) {
+async function setup(t: TestContext, protocolVersion: 4 | 5) {
   const broker = await startMosquitto();
   t.after(() => broker.kill());
-  const d = startDaemon({ config: CONFIG(broker.url, protocolVersion) });
+  const d = startDaemon({ config: simPumpConfig(broker.url, `, protocolVersion: ${protocolVersion}`) });
   t.after(() => d.kill());
-  const cloud = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-  t.after(() => cloud.end(true));
-  const got: { topic: string; body: Result }[] = [];
-  cloud.on('message', (topic, payload) => got.push({ topic, body: JSON.parse(payload.toString()) as Result }));
-  await new Promise<void>((resolve) => cloud.once('connect', () => resolve()));
   // Everywhere a result could land: the result topics, the gateway's own tree, another gateway's, elsewhere.
-  await cloud.subscribeAsync(['fieldgate/gw/cmd/+/result', 'fieldgate/gw/replies/#', 'fieldgate/other-gw/#', 'elsewhere/#'], { qos: 1 });
-  type Status = { uplink: { state: string; commands: number; reconnects: number }; commands: Record<string, number> };
-  const status = async () => (await controlRequest(d.socketPath, 'status')) as Status;
-  await waitFor(async () => (await status().catch(() => undefined))?.uplink.state === 'online', { timeoutMs: 15_000, what: 'the daemon online' });
-  const results = () => got;
-  return { cloud, status, results };
+  const cloud = await startCloud(t, broker.url, ['fieldgate/gw/cmd/+/result', 'fieldgate/gw/replies/#', 'fieldgate/other-gw/#', 'elsewhere/#']);
+  await waitOnline(d.socketPath);
+  const status = async () => (await daemonStatus(d.socketPath))!;
+  return { cloud, status, results: () => cloud.got };
 }
 
 test('MQTT 5: an oversize command never reaches the daemon; the connection stays up', { timeout: 60_000 }, async (t) => {
   const { cloud, status, results } = await setup(t, 5);
-  await cloud.publishAsync('fieldgate/gw/cmd/pump', JSON.stringify({ id: 'big', value: true, pad: 'p'.repeat(40_000) }), { qos: 1 });
-  await cloud.publishAsync('fieldgate/gw/cmd/pump', JSON.stringify({ id: 'after', value: true }), { qos: 1 });
+  await cloud.send('pump', { id: 'big', value: true, pad: 'p'.repeat(40_000) });
+  await cloud.send('pump', { id: 'after', value: true });
   await waitFor(() => results().find((m) => m.body.id === 'after' && m.body.final), { what: 'the result of the next command' });
   const s = await status();
   assert.equal(s.uplink.commands, 1, 'only the small command was delivered');
@@ -63,7 +38,7 @@ test('MQTT 5: an oversize command never reaches the daemon; the connection stays
 
 test('MQTT 3.1.1: an oversize command is answered "payload too large" and counted', { timeout: 60_000 }, async (t) => {
   const { cloud, status, results } = await setup(t, 4);
-  await cloud.publishAsync('fieldgate/gw/cmd/pump', JSON.stringify({ id: 'big', value: true, pad: 'p'.repeat(40_000) }), { qos: 1 });
+  await cloud.send('pump', { id: 'big', value: true, pad: 'p'.repeat(40_000) });
   const r = await waitFor(() => results().find((m) => m.body.status === 'rejected'), { what: 'the rejection' });
   assert.match(r.body.error ?? '', /^payload too large \(40\d{3} bytes; limit 16384\)$/);
   assert.equal((await status()).commands.rejected, 1);
@@ -77,7 +52,7 @@ test('a response topic outside the gateway is refused; the error goes to the def
     ['r3', 'fieldgate/gw/cmd/pump'],
     ['r4', 'fieldgate/gw/replies/r4'],
   ]) {
-    await cloud.publishAsync('fieldgate/gw/cmd/pump', JSON.stringify({ id, value: true }), { qos: 1, properties: { responseTopic } });
+    await cloud.send('pump', { id, value: true }, { responseTopic });
   }
   await waitFor(() => results().find((m) => m.body.id === 'r4' && m.body.final), { what: 'the result of r4' });
   await waitFor(() => results().filter((m) => m.body.status === 'rejected').length === 3, { what: 'three rejections' });

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'mqtt';
-import { controlRequest } from '../../src/control/client';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon } from '../helpers/daemon';
 import { SlaveModel, startTcpSlave } from '../helpers/modbus-slave';
-import { waitFor } from '../helpers/wait';
+import { daemonStatus, startCloud, waitOnline } from './command-harness';
 
 /**
  * Cloud commands to real Modbus registers (an in-process Modbus TCP slave the
@@ -28,15 +26,6 @@ actuators:
   - { id: absent, driver: plc, type: number, cloud: true, target: { device: ghost, register: holding, address: 1, type: uint16 } }
 `;
 
-interface Result {
-  id: string;
-  ok?: boolean;
-  status: string;
-  final: boolean;
-  error?: string;
-  applied?: unknown;
-}
-
 test('command results say what the Modbus device answered', { timeout: 60_000 }, async (t) => {
   const model = new SlaveModel();
   const bank = model.addUnit(1);
@@ -47,21 +36,12 @@ test('command results say what the Modbus device answered', { timeout: 60_000 },
   t.after(() => broker.kill());
   const d = startDaemon({ config: CONFIG(broker.url, slave.port) });
   t.after(() => d.kill());
-  const cloud = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-  t.after(() => cloud.end(true));
-  const got: Result[] = [];
-  cloud.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()) as Result));
-  await new Promise<void>((resolve) => cloud.once('connect', () => resolve()));
-  await cloud.subscribeAsync('fieldgate/gw/cmd/+/result', { qos: 1 });
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as { uplink?: { state: string } } | undefined)?.uplink?.state === 'online', {
-    timeoutMs: 15_000,
-    what: 'the daemon online',
-  });
-  const send = (actuator: string, body: unknown) => cloud.publishAsync(`fieldgate/gw/cmd/${actuator}`, JSON.stringify(body), { qos: 1 });
-  const final = (id: string, timeoutMs = 10_000) => waitFor(() => got.find((r) => r.id === id && r.final), { timeoutMs, what: `the final result of ${id}` });
+  const cloud = await startCloud(t, broker.url);
+  await waitOnline(d.socketPath);
+  const { send, final } = cloud;
 
   await send('setpoint', { id: 's1', value: 12 });
-  const { ts, ...s1 } = (await final('s1')) as Result & { ts: number };
+  const { ts, ...s1 } = await final('s1');
   assert.equal(typeof ts, 'number');
   assert.deepEqual(s1, { id: 's1', ok: true, status: 'applied', final: true, applied: 12, owner: 'cmd:s1' });
   assert.equal(bank.holding[10], 12, 'the slave holds what the result says');
@@ -87,12 +67,12 @@ test('command results say what the Modbus device answered', { timeout: 60_000 },
   assert.match(lost.error ?? '', /^write failed 3 times: /);
 
   // Nothing keeps retrying the refused or abandoned values, and status says no one holds them.
-  const status = (await controlRequest(d.socketPath, 'status')) as { actuators: { id: string; owner?: string; wanted?: unknown }[] };
+  const status = await daemonStatus(d.socketPath);
   for (const id of ['locked', 'absent']) {
-    const a = status.actuators.find((x) => x.id === id);
+    const a = status?.actuators.find((x) => x.id === id);
     assert.deepEqual([a?.owner, a?.wanted], [undefined, undefined], `${id} is left alone`);
   }
   assert.equal(writesTo500(), 1, 'exception 02 is not retried');
-  assert.equal(got.filter((r) => r.final).length, 5, 'exactly one final result per command');
+  assert.equal(cloud.got.filter((m) => m.body.final).length, 5, 'exactly one final result per command');
   await d.stop('SIGTERM');
 });
