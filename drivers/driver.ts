@@ -68,8 +68,16 @@ export interface DriverKind<C extends { kind: string; id: string } = { kind: str
   sensors(config: C): SensorDecl[];
   /** Schema of an actuator's `target` bound to this driver kind. */
   targetSchema?: z.ZodType;
+  /**
+   * What a target (already valid for targetSchema) will really hold when `value`
+   * is written: the value itself, the value it is rounded to, or why it cannot
+   * be written at all. Pure; used to validate commands before they are accepted.
+   */
+  targetValue?(target: unknown, value: number | boolean): TargetValue;
   create(config: C, ctx: DriverContext): Driver | Promise<Driver>;
 }
+
+export type TargetValue = { value: number | boolean; rounded: boolean } | { error: string };
 
 /**
  * Thrown by start() when the hardware is absent or inaccessible in a way retrying

@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   control: 'reading → rules → arbiter → actuator write latency under load (incl. GPIO edge → rule → GPIO output); rule throughput',
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
   outbox: 'outbox disk bytes per reading and insert throughput',
+  commands: '20 000 hostile cloud commands into a real daemon: event-loop lag, RSS, exactly one result per real id',
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { PublishEvent } from './event';
 import { isOn, valueProblem, type ActuatorValue } from './validate';
+import type { WriteWatcher } from './write-watch';
 
 /**
  * The only owner of actuator state. Rules and commands *hold intents*; the
@@ -19,8 +20,9 @@ import { isOn, valueProblem, type ActuatorValue } from './validate';
  * allow yet is deferred (a clock timer), never dropped; only the latest wanted
  * value is written. Failsafe and shutdown writes ignore min on/off.
  */
-export type Priority = 'rule' | 'command' | 'safety' | 'failsafe';
-const RANK: Record<Priority, number> = { rule: 1, command: 2, safety: 3, failsafe: 4 };
+export type Priority = 'rule' | 'command' | 'local' | 'safety' | 'failsafe';
+/** 'local' is a hold set on site (`fieldgate actuate`): above cloud commands, below safety. */
+const RANK: Record<Priority, number> = { rule: 1, command: 2, local: 2.5, safety: 3, failsafe: 4 };
 const MINUTE = 60_000;
 
 /** Who holds an intent. `key` identifies the hold (one per key and actuator); `label` is shown in status. */
@@ -91,6 +93,22 @@ interface ActuatorState {
   failing: boolean;
   /** The last deferral traced (value, reason, time), so each is traced once. */
   deferNote?: string;
+  /** Holds followed to their write outcome (watch()), grouped by owner key and value. */
+  watches?: Map<string, WatchGroup>;
+  /** Why and until when a gate defers the wanted value (undefined when not deferred). */
+  deferral?: { at: number; reason: string };
+}
+
+/**
+ * Watchers waiting for `key`'s hold of `value`. Grouped so that a burst of
+ * commands asking the same value costs O(1) each: they share one write.
+ */
+interface WatchGroup {
+  key: string;
+  value: ActuatorValue;
+  watchers: Set<WriteWatcher>;
+  /** Failed writes of this value since the group formed. */
+  attempts: number;
 }
 
 export class Arbiter {
@@ -140,10 +158,10 @@ export class Arbiter {
     if (bad) return bad;
     for (const h of s.intents.values()) {
       if (RANK[h.owner.priority] > RANK[owner.priority] && h.owner.priority !== 'rule' && h.value !== value) {
-        return `blocked by ${h.owner.priority === 'failsafe' ? 'failsafe' : 'safety rule'} ${h.owner.label}`;
+        return `blocked by ${h.owner.priority === 'failsafe' ? 'failsafe' : h.owner.priority === 'local' ? 'local hold' : 'safety rule'} ${h.owner.label}`;
       }
     }
-    if (owner.priority === 'command' && value !== s.current && this.recent(s) >= s.cfg.maxWritesPerMinute) {
+    if ((owner.priority === 'command' || owner.priority === 'local') && value !== s.current && this.recent(s) >= s.cfg.maxWritesPerMinute) {
       return `rate limit: at most ${s.cfg.maxWritesPerMinute} writes per minute to "${actuator}"`;
     }
     return undefined;
@@ -153,7 +171,7 @@ export class Arbiter {
   hold(actuator: string, owner: Owner, value: ActuatorValue): HoldResult {
     const s = this.states.get(actuator);
     if (!s) return { ok: false, error: `unknown actuator "${actuator}"` };
-    const problem = owner.priority === 'command' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
+    const problem = owner.priority === 'command' || owner.priority === 'local' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
     if (problem) return { ok: false, error: problem };
     const prev = s.intents.get(owner.key);
     if (prev && prev.value === value && prev.owner === owner) return { ok: true, applied: s.wanted };
@@ -175,7 +193,10 @@ export class Arbiter {
       return fn();
     } finally {
       this.batched = undefined;
-      for (const s of changed) this.pump(s);
+      for (const s of changed) {
+        this.settleSuperseded(s);
+        this.pump(s);
+      }
     }
   }
 
@@ -183,6 +204,51 @@ export class Arbiter {
   release(actuator: string, ownerKey: string): void {
     const s = this.states.get(actuator);
     if (s && s.intents.delete(ownerKey)) this.reconcile(s);
+  }
+
+  /** Whether `ownerKey` holds an intent on `actuator`. */
+  holding(actuator: string, ownerKey: string): boolean {
+    return this.states.get(actuator)?.intents.has(ownerKey) ?? false;
+  }
+
+  /**
+   * Release `ownerKey`'s hold after its value could not be written: besides
+   * release(), an actuator with no other intent and no initial value stays at
+   * the value it really has instead of retrying the abandoned one.
+   */
+  releaseUnwritten(actuator: string, ownerKey: string): void {
+    const s = this.states.get(actuator);
+    const held = s?.intents.get(ownerKey);
+    if (!s || !held) return;
+    s.intents.delete(ownerKey);
+    if (s.intents.size === 0 && s.cfg.initial === undefined && s.wanted === held.value) s.wanted = s.current;
+    this.reconcile(s);
+  }
+
+  /**
+   * Follow `ownerKey`'s current hold on `actuator` to its write outcome (see
+   * WriteWatcher). Call right after hold(). Returns a function that stops watching.
+   */
+  watch(actuator: string, ownerKey: string, w: WriteWatcher): () => void {
+    const s = this.states.get(actuator);
+    const held = s?.intents.get(ownerKey);
+    if (!s || !held) {
+      w.superseded(undefined);
+      return () => {};
+    }
+    const id = `${ownerKey}\u0000${typeof held.value}:${String(held.value)}`;
+    s.watches ??= new Map();
+    let group = s.watches.get(id);
+    if (!group) s.watches.set(id, (group = { key: ownerKey, value: held.value, watchers: new Set(), attempts: 0 }));
+    group.watchers.add(w);
+    const g = group;
+    if (s.top?.value !== held.value) this.settleSuperseded(s);
+    else if (!s.inflight && !s.failing && s.current === held.value) this.settleWritten(s, held.value);
+    else if (s.deferral && s.top === held) w.deferred(s.deferral.at, s.deferral.reason);
+    return () => {
+      g.watchers.delete(w);
+      if (g.watchers.size === 0 && s.watches?.get(id) === g) s.watches.delete(id);
+    };
   }
 
   /** Hold the actuator's failsafe value; false when it has none configured (or one it cannot take). */
@@ -266,7 +332,10 @@ export class Arbiter {
     s.top = top;
     s.wanted = top ? top.value : (s.cfg.initial ?? s.wanted);
     if (this.batched) this.batched.add(s);
-    else this.pump(s);
+    else {
+      this.settleSuperseded(s);
+      this.pump(s);
+    }
   }
 
   /** Write the wanted value now, or set a timer for when the gates allow it. */
@@ -274,26 +343,39 @@ export class Arbiter {
     if (!this.running || s.inflight) return;
     this.opts.clock.clearTimeout(s.timer);
     s.timer = undefined;
+    s.deferral = undefined;
     const wanted = s.wanted;
-    if (wanted === undefined || (wanted === s.current && !s.failing)) return;
+    if (wanted === undefined) return;
+    if (wanted === s.current && !s.failing) {
+      this.settleWritten(s, wanted);
+      return;
+    }
     const now = this.opts.clock.now();
     let at = s.retryAt;
-    let why = 'retrying after a failed write';
+    let reason = `retry backoff after a failed write (${s.lastError ?? 'error'})`;
+    let why = 'the retry backoff after a failed write';
     const urgent = s.top?.owner.priority === 'failsafe';
     if (!urgent && s.current !== undefined && isOn(s.current) !== isOn(wanted)) {
       const on = isOn(s.current);
-      const until = s.lastSwitch + (on ? s.cfg.minOn : s.cfg.minOff);
-      if (until > at) [at, why] = [until, on ? `minOn ${formatDuration(s.cfg.minOn)}` : `minOff ${formatDuration(s.cfg.minOff)}`];
+      const gate = s.lastSwitch + (on ? s.cfg.minOn : s.cfg.minOff);
+      if (gate > at) {
+        [at, reason] = [gate, on ? 'minimum on time' : 'minimum off time'];
+        why = on ? `minOn ${formatDuration(s.cfg.minOn)}` : `minOff ${formatDuration(s.cfg.minOff)}`;
+      }
     }
     if (this.recent(s) >= s.cfg.maxWritesPerMinute && s.recentWrites[0] + MINUTE > at) {
-      [at, why] = [s.recentWrites[0] + MINUTE, `rate limit of ${s.cfg.maxWritesPerMinute} writes per minute`];
+      [at, reason] = [s.recentWrites[0] + MINUTE, `rate limit of ${s.cfg.maxWritesPerMinute} writes per minute`];
+      why = reason;
     }
     if (at > now) {
+      s.deferral = { at, reason };
       const note = `${String(wanted)} ${why} ${at}`;
       if (this.opts.trace && note !== s.deferNote) {
         s.deferNote = note;
         this.opts.trace({ ts: now, actuator: s.cfg.id, detail: `write of ${String(wanted)} deferred ${formatDuration(at - now)} by ${why}` });
       }
+      const top = s.top;
+      for (const g of [...(s.watches?.values() ?? [])]) if (top && g.key === top.owner.key && g.value === top.value) for (const w of [...g.watchers]) w.deferred(at, reason);
       s.timer = this.opts.clock.setTimeout(() => {
         s.timer = undefined;
         this.pump(s);
@@ -301,6 +383,28 @@ export class Arbiter {
       return;
     }
     this.write(s, wanted, now);
+  }
+
+  /** Tell watchers whose hold was released, replaced by another value, or outranked by another value. */
+  private settleSuperseded(s: ActuatorState): void {
+    if (!s.watches?.size) return;
+    for (const [id, g] of [...s.watches]) {
+      const now = s.intents.get(g.key);
+      const replaced = now?.value !== g.value;
+      if (!replaced && s.top?.value === g.value) continue;
+      s.watches.delete(id);
+      for (const w of g.watchers) w.superseded(replaced ? undefined : s.top?.owner.label);
+    }
+  }
+
+  /** Tell watchers whose held value the actuator now has. */
+  private settleWritten(s: ActuatorState, value: ActuatorValue): void {
+    if (!s.watches?.size) return;
+    for (const [id, g] of [...s.watches]) {
+      if (g.value !== value || s.intents.get(g.key)?.value !== value) continue;
+      s.watches.delete(id);
+      for (const w of g.watchers) w.written(value);
+    }
   }
 
   private write(s: ActuatorState, value: ActuatorValue, now: number): void {
@@ -320,6 +424,7 @@ export class Arbiter {
           this.log.info('actuator write recovered', { actuator: id, value });
           this.opts.publishEvent({ ts: t, type: 'actuator.recovered', severity: 'info', source: id, message: `actuator "${id}" writes work again` });
         }
+        this.settleWritten(s, value);
       },
       (err: unknown) => {
         const t = this.opts.clock.now();
@@ -340,6 +445,11 @@ export class Arbiter {
         }
         s.failing = true;
         s.lastError = msg;
+        for (const g of [...(s.watches?.values() ?? [])]) {
+          if (g.value !== value) continue;
+          const attempt = ++g.attempts;
+          for (const w of [...g.watchers]) if (g.watchers.has(w)) w.failed(err, attempt);
+        }
       },
     );
     void s.inflight.then(() => {

@@ -1,28 +1,36 @@
 import type { Arbiter, Owner } from '../arbiter/arbiter';
+import type { ActuatorValue } from '../arbiter/validate';
+import type { ActuatorConfig } from '../config/actuator';
 import type { Clock } from '../core/clock';
-import type { Logger } from '../core/logger';
+import { errorMessage, type Logger } from '../core/logger';
+import type { TargetValue } from '../../drivers/driver';
+import { jsonDepthExceeds, MAX_ACTUATOR_NAME, MAX_CORRELATION_BYTES, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, responseTopicProblem, type ResponseTopicPolicy } from './bounds';
 import { CommandLog } from './command-log';
+import { isPermanentWriteError, MinuteBudget } from './limits';
+import type { CommandResult } from './result';
+import { commandsSchema, type CommandsConfig } from './schema';
+
+export type { CommandResult } from './result';
+export { MAX_PAYLOAD_BYTES } from './bounds';
 
 /**
  * Cloud and local commands to actuators. A cloud command arrives on
  * `.../cmd/<actuator>` as JSON `{"id", "value", "expiresAt"?}` (or
- * `{"id", "release": true}` to hand the actuator back to the rules); the result
- * `{"id", "ok", "error"?, "applied"?, "ts"}` goes out through `publishResult`
- * (the uplink publishes it on `.../cmd/<actuator>/result`, or on the MQTT 5
- * response topic with the correlation data when given).
+ * `{"id", "release": true}`); its results (see result.ts) go out through
+ * `publishResult`, on `.../cmd/<actuator>/result` or an allowed MQTT 5 response
+ * topic with the correlation data.
  *
- * Checks, in order: size, JSON, object, id, duplicate id (answered from the
- * command log, never re-applied), unknown fields, actuator exists, cloud
- * allowed, expiry, value — then the arbiter (range, interlock, rate limit).
+ *   bounds (name, size, response topic, correlation data, depth) ─► JSON, id
+ *     ─► actuator exists and is cloud-controllable ─► per-actuator rate
+ *        (rejections so far are answered within a budget, never remembered)
+ *     ─► seen id? duplicate (same command) or conflict (different one)
+ *     ─► fields, expiry, value against the actuator and its target's encoding
+ *     ─► arbiter hold ─► watched to the driver's answer ─► final result
+ *        (remembered in the command log, batched)
+ *
+ * Local commands (`fieldgate actuate`) hold with their own key and, unless the
+ * actuator sets cloudOverridesLocal, outrank cloud commands.
  */
-export interface CommandResult {
-  id: string;
-  ok: boolean;
-  error?: string;
-  applied?: boolean | number;
-  ts: number;
-}
-
 export interface CommandMeta {
   responseTopic?: string;
   correlationData?: Buffer;
@@ -31,105 +39,236 @@ export interface CommandMeta {
 export type CommandSource = 'cloud' | 'local';
 
 export interface CommandHandlerOptions {
-  arbiter: Pick<Arbiter, 'hold' | 'release' | 'config' | 'status'>;
+  arbiter: Pick<Arbiter, 'hold' | 'release' | 'holding' | 'releaseUnwritten' | 'watch' | 'config' | 'status'>;
   clock: Clock;
   log: Logger;
   publishResult: (actuator: string, result: CommandResult, meta: CommandMeta) => void;
-  /** Remembered results (exactly-once); defaults to an in-memory log of 1000 ids. */
+  /** Remembered ids (exactly once); defaults to an in-memory log. */
   commandLog?: CommandLog;
+  config?: Partial<CommandsConfig>;
+  /** Where response topics may point; default: anything (tests). The daemon passes its own base and config. */
+  responseTopics?: ResponseTopicPolicy;
+  /** What an actuator's target really holds for a value (the driver kind's targetValue). */
+  targetValue?: (actuator: ActuatorConfig, value: number | boolean) => TargetValue | undefined;
 }
 
-export const MAX_PAYLOAD_BYTES = 16 * 1024;
 const KNOWN_FIELDS = new Set(['id', 'value', 'expiresAt', 'release']);
-const COMMAND_KEY = 'command';
+const CLOUD_KEY = 'command';
+const LOCAL_KEY = 'local';
 
 export class CommandHandler {
   private readonly log: Logger;
   private readonly commandLog: CommandLog;
+  private readonly cfg: CommandsConfig;
+  private readonly perActuator = new Map<string, MinuteBudget>();
+  private readonly answers: MinuteBudget;
   private seq = 0;
-  /** Counts of accepted and rejected commands (health). */
-  readonly counts = { accepted: 0, rejected: 0, duplicates: 0 };
+  /** Counts for health: every command lands in exactly one of these (pending ones later in a final one). */
+  readonly counts = { applied: 0, released: 0, rejected: 0, failed: 0, superseded: 0, duplicates: 0, conflicts: 0, rateLimited: 0, dropped: 0 };
 
   constructor(private readonly opts: CommandHandlerOptions) {
     this.log = opts.log.child({ component: 'commands' });
-    this.commandLog = opts.commandLog ?? new CommandLog({ log: this.log });
+    this.cfg = { ...commandsSchema.parse({}), ...opts.config };
+    this.commandLog = opts.commandLog ?? new CommandLog({ clock: opts.clock, log: this.log, window: this.cfg.dedupWindow });
+    this.answers = new MinuteBudget(this.cfg.maxRejectionsPerMinute);
   }
 
-  handleCommand(actuator: string, payload: Buffer | string, meta: CommandMeta, source: CommandSource): CommandResult {
-    const result = this.evaluate(actuator, payload, source);
-    try {
-      this.opts.publishResult(actuator, result, meta);
-    } catch (err) {
-      this.log.error('publishing a command result failed', { actuator, id: result.id, err: String(err) });
-    }
-    return result;
-  }
-
-  /** A local command (CLI `fieldgate actuate`), through the same checks except the cloud flag. */
-  actuate(actuator: string, value: unknown): CommandResult {
-    const id = `local-${this.opts.clock.now()}-${++this.seq}`;
-    return this.apply(actuator, id, { id, value }, 'local');
-  }
-
-  private evaluate(actuator: string, payload: Buffer | string, source: CommandSource): CommandResult {
-    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    if (size > MAX_PAYLOAD_BYTES) return this.reject('', `payload too large (${size} bytes; limit ${MAX_PAYLOAD_BYTES})`);
+  /** A cloud command. Results are published (now, or when the write is answered). */
+  handleCommand(actuator: string, payload: Buffer | string, meta: CommandMeta, source: CommandSource = 'cloud'): void {
+    if (actuator.length > MAX_ACTUATOR_NAME) return this.drop(`actuator name of ${actuator.length} characters (limit ${MAX_ACTUATOR_NAME})`);
+    const bad = this.metaProblem(meta);
+    if (bad) return this.refuse(actuator, '', bad, {});
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (bytes.length > MAX_PAYLOAD_BYTES) return this.refuse(actuator, '', `payload too large (${bytes.length} bytes; limit ${MAX_PAYLOAD_BYTES})`, meta);
+    if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) return this.refuse(actuator, '', `payload nested deeper than ${MAX_JSON_DEPTH} levels`, meta);
     let body: unknown;
     try {
-      body = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+      body = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
-      return this.reject('', `malformed JSON: ${err instanceof Error ? err.message : String(err)}`);
+      return this.refuse(actuator, '', `malformed JSON: ${errorMessage(err)}`, meta);
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return this.reject('', 'payload must be a JSON object {"id", "value"}');
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return this.refuse(actuator, '', 'payload must be a JSON object {"id", "value"}', meta);
     const fields = body as Record<string, unknown>;
-    const id = Object.prototype.hasOwnProperty.call(fields, 'id') ? fields.id : undefined;
+    const id = Object.hasOwn(fields, 'id') ? fields.id : undefined;
     if (typeof id !== 'string' || id.length === 0 || id.length > 128) {
-      return this.reject('', id === undefined ? 'missing id' : 'id must be a non-empty string of at most 128 characters');
+      return this.refuse(actuator, '', id === undefined ? 'missing id' : 'id must be a non-empty string of at most 128 characters', meta);
     }
+    const cfg = this.opts.arbiter.config(actuator);
+    if (!cfg) return this.refuse(actuator, id, `unknown actuator "${actuator}"`, meta);
+    if (source === 'cloud' && !cfg.cloud) return this.refuse(actuator, id, `actuator "${actuator}" is not cloud-controllable (cloud: false)`, meta);
+    const fingerprint = fingerprintOf(fields);
     const seen = this.commandLog.get(actuator, id);
-    if (seen) {
-      this.counts.duplicates++;
-      this.log.info('duplicate command id: answered again, not re-applied', { actuator, id });
-      return seen;
+    if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint, seen.result, meta);
+    let budget = this.perActuator.get(actuator);
+    if (!budget) this.perActuator.set(actuator, (budget = new MinuteBudget(this.cfg.maxPerMinute)));
+    if (!budget.take(this.opts.clock.now())) {
+      this.counts.rateLimited++;
+      return this.refuse(actuator, id, `too many commands: at most ${this.cfg.maxPerMinute} per minute to "${actuator}" (not applied; send it again later)`, meta);
     }
-    const result = this.apply(actuator, id, fields, source);
-    this.commandLog.remember(actuator, result);
-    return result;
+    const firstSeen = this.opts.clock.now();
+    const remember = (r: CommandResult) => this.commandLog.remember(actuator, id, { firstSeen, fingerprint, result: r });
+    // Remembered before it is applied: a redelivery while the write is under way is a duplicate too.
+    remember({ id, status: 'pending', final: false, ts: firstSeen });
+    this.execute(cfg, id, fields, 'cloud', (r) => {
+      remember(r);
+      this.publish(actuator, r, meta);
+    });
   }
 
-  private apply(actuator: string, id: string, fields: Record<string, unknown>, source: CommandSource): CommandResult {
-    const unknown = Object.keys(fields).filter((k) => !KNOWN_FIELDS.has(k));
-    if (unknown.length > 0) return this.reject(id, `unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected id, value, expiresAt`);
+  /** A local command (CLI `fieldgate actuate`): the same checks except the cloud flag; resolves with the first result. */
+  actuate(actuator: string, value: unknown): Promise<CommandResult> {
+    const id = `local-${this.opts.clock.now()}-${++this.seq}`;
     const cfg = this.opts.arbiter.config(actuator);
-    if (!cfg) return this.reject(id, `unknown actuator "${actuator}"`);
-    if (source === 'cloud' && !cfg.cloud) return this.reject(id, `actuator "${actuator}" is not cloud-controllable (cloud: false)`);
+    if (!cfg) return Promise.resolve(this.rejected(id, `unknown actuator "${actuator}"`));
+    return new Promise((resolve) => this.execute(cfg, id, { id, value }, 'local', resolve));
+  }
+
+  /** Release the hold set on site (CLI `fieldgate actuate ACTUATOR --release`). */
+  releaseLocal(actuator: string): CommandResult {
+    const id = `local-${this.opts.clock.now()}-${++this.seq}`;
+    const cfg = this.opts.arbiter.config(actuator);
+    if (!cfg) return this.rejected(id, `unknown actuator "${actuator}"`);
+    return this.released(id, actuator, LOCAL_KEY);
+  }
+
+  /** Write the command log's waiting ids and close it (daemon stop). */
+  close(): void {
+    this.commandLog.close();
+  }
+
+  /** Validate, hold and follow one well-formed command; `emit` gets every result (pending, then final). */
+  private execute(cfg: ActuatorConfig, id: string, fields: Record<string, unknown>, source: CommandSource, emit: (r: CommandResult) => void): void {
+    const unknown = Object.keys(fields).filter((k) => !KNOWN_FIELDS.has(k));
+    if (unknown.length > 0) return emit(this.rejected(id, `unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected id, value, expiresAt, release`));
     const expiresAt = fields.expiresAt;
     const now = this.opts.clock.now();
-    if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return this.reject(id, 'expiresAt must be epoch milliseconds');
-    if (typeof expiresAt === 'number' && expiresAt < now) return this.reject(id, `expired (expiresAt ${new Date(expiresAt).toISOString()} is ${now - expiresAt} ms in the past)`);
+    if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return emit(this.rejected(id, 'expiresAt must be epoch milliseconds'));
+    if (typeof expiresAt === 'number' && expiresAt < now) return emit(this.rejected(id, `expired (expiresAt ${new Date(expiresAt).toISOString()} is ${now - expiresAt} ms in the past)`));
+    const key = source === 'cloud' ? CLOUD_KEY : LOCAL_KEY;
     if (fields.release !== undefined) {
-      if (fields.release !== true || fields.value !== undefined) return this.reject(id, 'release must be true and comes without a value');
-      this.opts.arbiter.release(actuator, COMMAND_KEY);
-      return this.accept(id, actuator, this.opts.arbiter.status().find((s) => s.id === actuator)?.wanted, source);
+      if (fields.release !== true || fields.value !== undefined) return emit(this.rejected(id, 'release must be true and comes without a value'));
+      return emit(this.released(id, cfg.id, key));
     }
-    if (fields.value === undefined) return this.reject(id, 'missing value');
-    const owner: Owner = { key: COMMAND_KEY, label: `${source === 'cloud' ? 'cmd' : 'local'}:${id}`, priority: 'command' };
-    const res = this.opts.arbiter.hold(actuator, owner, fields.value as boolean | number);
-    if (!res.ok) return this.reject(id, res.error ?? 'refused');
-    return this.accept(id, actuator, res.applied, source);
+    if (fields.value === undefined) return emit(this.rejected(id, 'missing value'));
+    let value = fields.value as ActuatorValue;
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      const tv = this.opts.targetValue?.(cfg, value);
+      if (tv && 'error' in tv) return emit(this.rejected(id, `${tv.error}; not written`));
+      if (tv?.rounded && !cfg.round) {
+        return emit(this.rejected(id, `${String(value)} cannot be written exactly to actuator "${cfg.id}" (its target would hold ${String(tv.value)}); send ${String(tv.value)}, or set round: true on the actuator`));
+      }
+      if (tv) value = tv.value;
+    }
+    const priority = source === 'local' && !cfg.cloudOverridesLocal ? 'local' : 'command';
+    const owner: Owner = { key, label: `${source === 'cloud' ? 'cmd' : 'local'}:${id}`, priority };
+    const res = this.opts.arbiter.hold(cfg.id, owner, value);
+    if (!res.ok) return emit(this.rejected(id, res.error ?? 'refused'));
+    this.follow(cfg.id, id, key, source, emit);
   }
 
-  private accept(id: string, actuator: string, applied: boolean | number | undefined, source: CommandSource): CommandResult {
-    this.counts.accepted++;
-    this.log.info('command applied', { actuator, id, applied, source });
-    const r: CommandResult = { id, ok: true, ts: this.opts.clock.now() };
-    if (applied !== undefined) r.applied = applied;
+  /** Turn the arbiter's account of the hold into results: pending while deferred, then one final result. */
+  private follow(actuator: string, id: string, key: string, source: CommandSource, emit: (r: CommandResult) => void): void {
+    let pendingSent = false;
+    let stop = () => {};
+    let finished = false;
+    const finish = (r: CommandResult) => {
+      if (finished) return;
+      finished = true;
+      stop();
+      // Applied commands are on record in their result and commands.db; a log line each would be
+      // per-command I/O on the event loop under a burst. What went wrong is logged.
+      if (r.status === 'applied') this.log.debug('command applied', { actuator, id, source, applied: r.applied });
+      else this.log.info('command not applied', { actuator, id, source, status: r.status, error: r.error });
+      emit(r);
+    };
+    stop = this.opts.arbiter.watch(actuator, key, {
+      deferred: (at, reason) => {
+        if (pendingSent || finished) return;
+        pendingSent = true;
+        emit({ id, status: 'pending', final: false, error: `waiting for the ${reason} (writes at ${new Date(at).toISOString()})`, writesAt: at, ...this.owner(actuator), ts: this.opts.clock.now() });
+      },
+      written: (value) => {
+        this.counts.applied++;
+        finish({ id, ok: true, status: 'applied', final: true, applied: value, ...this.owner(actuator), ts: this.opts.clock.now() });
+      },
+      failed: (err, attempt) => {
+        const permanent = isPermanentWriteError(err);
+        if (!permanent && attempt < this.cfg.writeAttempts) return;
+        this.counts.failed++;
+        stop();
+        this.opts.arbiter.releaseUnwritten(actuator, key);
+        finish({ id, ok: false, status: 'failed', final: true, error: `write failed${permanent ? '' : ` ${attempt} times`}: ${errorMessage(err)}`, ...this.owner(actuator), ts: this.opts.clock.now() });
+      },
+      superseded: (by) => {
+        this.counts.superseded++;
+        const error = by ? `not written: ${by} took the actuator first` : 'not written: replaced or released before the write';
+        finish({ id, ok: false, status: 'superseded', final: true, error, ...this.owner(actuator), ts: this.opts.clock.now() });
+      },
+    });
+  }
+
+  private released(id: string, actuator: string, key: string): CommandResult {
+    if (!this.opts.arbiter.holding(actuator, key)) return this.rejected(id, `nothing to release: "${actuator}" has no ${key === LOCAL_KEY ? 'local' : 'cloud'} hold`);
+    this.opts.arbiter.release(actuator, key);
+    this.counts.released++;
+    const s = this.opts.arbiter.status().find((x) => x.id === actuator);
+    const r: CommandResult = { id, ok: true, status: 'released', final: true, ts: this.opts.clock.now() };
+    if (s?.value !== undefined) r.applied = s.value;
+    if (s?.owner) r.owner = s.owner;
     return r;
   }
 
-  private reject(id: string, error: string): CommandResult {
+  private answerSeen(actuator: string, id: string, same: boolean, result: CommandResult, meta: CommandMeta): void {
+    if (!same) {
+      this.counts.conflicts++;
+      return this.publish(actuator, { ...this.rejected(id, `conflict: id "${id}" was already used for a different command to "${actuator}"; use a new id`), duplicate: true }, meta);
+    }
+    this.counts.duplicates++;
+    this.log.info('duplicate command id: answered again, not re-applied', { actuator, id });
+    this.publish(actuator, { ...result, duplicate: true }, meta);
+  }
+
+  private metaProblem(meta: CommandMeta): string | undefined {
+    if (meta.correlationData && meta.correlationData.length > MAX_CORRELATION_BYTES) {
+      return `correlation data too large (${meta.correlationData.length} bytes; limit ${MAX_CORRELATION_BYTES})`;
+    }
+    if (meta.responseTopic !== undefined && this.opts.responseTopics) return responseTopicProblem(meta.responseTopic, this.opts.responseTopics);
+    return undefined;
+  }
+
+  /** Answer a command that is never remembered (malformed, unknown actuator, rate limited), within the answer budget. */
+  private refuse(actuator: string, id: string, error: string, meta: CommandMeta): void {
+    if (!this.answers.take(this.opts.clock.now())) return this.drop(`rejection answers over ${this.cfg.maxRejectionsPerMinute} per minute`);
+    this.publish(actuator, this.rejected(id, error), meta);
+  }
+
+  private drop(why: string): void {
+    this.counts.dropped++;
+    if (this.counts.dropped === 1 || this.counts.dropped % 1000 === 0) this.log.warn('command dropped unanswered', { why, dropped: this.counts.dropped });
+  }
+
+  private rejected(id: string, error: string): CommandResult {
     this.counts.rejected++;
     this.log.debug('command rejected', { id, error });
-    return { id, ok: false, error, ts: this.opts.clock.now() };
+    return { id, ok: false, status: 'rejected', final: true, error, ts: this.opts.clock.now() };
   }
+
+  /** `{owner}` of the actuator now, or nothing when no one holds it. */
+  private owner(actuator: string): { owner?: string } {
+    const owner = this.opts.arbiter.status().find((s) => s.id === actuator)?.owner;
+    return owner === undefined ? {} : { owner };
+  }
+
+  private publish(actuator: string, result: CommandResult, meta: CommandMeta): void {
+    try {
+      this.opts.publishResult(actuator, result, meta);
+    } catch (err) {
+      this.log.error('publishing a command result failed', { actuator, id: result.id, err: errorMessage(err) });
+    }
+  }
+}
+
+/** What a command asks for, to tell a redelivery from a different command reusing an id. */
+function fingerprintOf(fields: Record<string, unknown>): string {
+  return JSON.stringify([fields.value, fields.release, fields.expiresAt]);
 }

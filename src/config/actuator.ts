@@ -22,6 +22,14 @@ export const actuatorSchema = z
     maxWritesPerMinute: z.number().int().positive().default(60).describe('Write rate limit.'),
     cloud: z.boolean().default(false).describe('Whether cloud commands may drive this actuator.'),
     verify: z.boolean().default(false).describe('Read back after writing, where the driver supports it.'),
+    round: z
+      .boolean()
+      .default(false)
+      .describe('Round command values to what the target can hold (12.7 to an int16 register writes 13, and the result says 13) instead of refusing them.'),
+    cloudOverridesLocal: z
+      .boolean()
+      .default(false)
+      .describe('Let cloud commands replace a hold set on site with `fieldgate actuate` (default: the local hold wins until released).'),
   })
   .describe('An output the gateway drives.');
 

@@ -4,6 +4,7 @@ import { driverConfigSchema } from '../../drivers';
 import { uplinkSchema } from '../uplink/schema';
 import { outboxSchema } from '../outbox/schema';
 import { actuatorSchema } from './actuator';
+import { commandsSchema } from '../commands/schema';
 import { duration } from '../core/duration';
 
 export const gatewaySchema = z
@@ -45,6 +46,7 @@ export const configSchema = z
     drivers: z.array(driverConfigSchema).default([]).describe('Device interfaces and the sensors on them.'),
     actuators: z.array(actuatorSchema).default([]).describe('Outputs the gateway drives through drivers.'),
     control: controlSchema.default({}),
+    commands: commandsSchema.default(commandsSchema.parse({})),
   })
   .describe('fieldgate gateway configuration');
 

@@ -42,7 +42,8 @@ export const methodParams = {
   }),
   actuate: z.strictObject({
     actuator: z.string().min(1).describe('Actuator id.'),
-    value: z.unknown().describe('Requested value (number, boolean or string, as the actuator accepts).'),
+    value: z.unknown().optional().describe('Requested value (number, boolean or string, as the actuator accepts); none with release.'),
+    release: z.boolean().default(false).describe('Drop the hold set on site instead of setting a value.'),
   }),
   alarms: noParams,
   ack: z.strictObject({

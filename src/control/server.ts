@@ -256,7 +256,7 @@ export class ControlServer {
       case 'read':
         return view.readFresh(p.sensor as string, p.timeoutMs as number);
       case 'actuate':
-        return view.actuate(p.actuator as string, p.value);
+        return view.actuate(p.actuator as string, p.value, p.release as boolean);
       case 'driver':
         return view.driverCall(p.driver as string, p.op as string, p.args as unknown[]);
       case 'alarms':

@@ -5,12 +5,14 @@ import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
 import { uplinkTopics, type UplinkTopics } from '../uplink/topics';
 import { Arbiter } from '../arbiter/arbiter';
 import type { ControlEvent } from '../arbiter/event';
 import { CommandHandler, type CommandMeta, type CommandResult } from '../commands/commands';
 import { CommandLog } from '../commands/command-log';
+import { driverKind } from '../../drivers';
 import { RulesEngine } from '../rules/engine';
 import { RuleWatcher } from '../rules/watcher';
 import { loadRuleSet, parseRuleTexts } from '../rules/load';
@@ -23,6 +25,7 @@ import { AlarmRegistry } from './alarms';
 import { ActuatorStates } from './actuator-state';
 import { SensorMonitor } from './sensor-monitor';
 import type { TimerHandle } from '../core/clock';
+import type { OutboxMessage } from '../outbox/types';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
 /** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
@@ -30,6 +33,8 @@ const STATE_TICK_MS = 250;
 const SENSOR_CHECK_EVERY = 4;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
+
+const LOOP_SAMPLE_MS = 10;
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -66,6 +71,10 @@ export class Daemon implements GatewayView {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
+  private readonly results: OutboxMessage[] = [];
+  private resultsFlush: NodeJS.Immediate | undefined;
+  /** Event-loop delay since start (status and heartbeat): the control loops' reaction time. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
@@ -99,12 +108,18 @@ export class Daemon implements GatewayView {
     });
     this.engine = new RulesEngine({ clock: opts.clock, log: opts.log, arbiter: this.arbiter, publishEvent, sensors: this.gateway.table });
     this.gateway.hub.subscribe(this.engine);
+    // Ids are remembered at least as long as the broker may redeliver them (the MQTT session).
+    const dedupWindow = Math.max(config.commands.dedupWindow, config.uplink?.sessionExpiry ?? 0);
+    const driverKinds = new Map(config.drivers.map((d) => [d.id, driverKind(d.kind)]));
     this.commands = new CommandHandler({
       arbiter: this.arbiter,
       clock: opts.clock,
       log: opts.log,
+      config: config.commands,
       publishResult: (actuator, result, meta) => this.publishResult(actuator, result, meta),
-      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.json'), log: opts.log.child({ component: 'commands' }) }),
+      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) }),
+      responseTopics: { allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics], commandFilter: this.topics.commandFilter },
+      targetValue: (a, value) => driverKinds.get(a.driver)?.targetValue?.(a.target, value),
     });
     const rulesDir = opts.rulesDir;
     if (rulesDir) {
@@ -146,6 +161,7 @@ export class Daemon implements GatewayView {
    * first reading) → drivers → arbiter (writes initial values through the drivers).
    */
   async start(): Promise<void> {
+    this.loopDelay.enable();
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
     this.watcher?.start();
@@ -196,6 +212,8 @@ export class Daemon implements GatewayView {
     this.watcher?.stop();
     this.engine.stop();
     await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
+    this.commands.close();
+    this.flushResults();
     await this.gateway.stop();
     if (this.uplink) {
       try {
@@ -205,6 +223,7 @@ export class Daemon implements GatewayView {
       }
     }
     this.gateway.close();
+    this.loopDelay.disable();
   }
 
   /** The heartbeat document published on .../health. */
@@ -228,6 +247,8 @@ export class Daemon implements GatewayView {
       rules: s.rules,
       actuators: s.actuators.map((a) => ({ id: a.id, value: a.value ?? null, wanted: a.wanted ?? null, owner: a.owner ?? null, priority: a.priority ?? null, failing: a.failing, lastError: a.lastError })),
       alarms: this.alarmRegistry.list().map((a) => ({ id: a.id, source: a.source, severity: a.severity, acknowledged: a.acknowledged !== undefined })),
+      commands: s.commands,
+      eventLoop: s.eventLoop,
     };
   }
 
@@ -275,7 +296,16 @@ export class Daemon implements GatewayView {
       },
       actuators,
       lastErrors: this.gateway.errors.list(),
+      commands: { ...this.commands.counts },
+      eventLoop: this.eventLoop(),
     };
+  }
+
+  /** Event-loop lag since start, ms: how late the 10 ms sampling timer of monitorEventLoopDelay fired. */
+  private eventLoop(): { meanMs: number; p99Ms: number; maxMs: number } {
+    const h = this.loopDelay;
+    const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_SAMPLE_MS) : 0);
+    return { meanMs: ms(h.mean), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
   }
 
   sensors(now = this.clock.now()): SensorRow[] {
@@ -308,7 +338,8 @@ export class Daemon implements GatewayView {
     return this.gateway.hub.subscribe({ accept: listener });
   }
 
-  async actuate(actuator: string, value: unknown): Promise<CommandResultView> {
+  async actuate(actuator: string, value: unknown, release = false): Promise<CommandResultView> {
+    if (release) return this.commands.releaseLocal(actuator);
     // On site people type `fieldgate actuate furnace on`; the cloud must send true/false.
     const isBool = this.arbiter.config(actuator)?.type === 'bool';
     const v = isBool && typeof value === 'string' && /^(on|off)$/i.test(value) ? value.toLowerCase() === 'on' : value;
@@ -338,14 +369,26 @@ export class Daemon implements GatewayView {
     if (alarmsChanged) this.publishAlarms();
   }
 
-  /** Command results: on the MQTT 5 response topic when given, else .../cmd/<actuator>/result. */
+  /**
+   * Command results: on the (allowed) MQTT 5 response topic when given, else
+   * .../cmd/<actuator>/result. Queued and committed to the outbox together once
+   * per turn of the event loop, so a burst of commands costs one transaction.
+   */
   private publishResult(actuator: string, result: CommandResult, meta: CommandMeta): void {
-    this.gateway.outbox.addMessage({
+    this.results.push({
       topic: meta.responseTopic ?? this.topics.commandResult(actuator),
       payload: JSON.stringify(result),
       priority: 'result',
       properties: meta.correlationData ? { correlationData: meta.correlationData } : undefined,
     });
+    this.resultsFlush ??= setImmediate(() => this.flushResults());
+  }
+
+  private flushResults(): void {
+    if (this.resultsFlush) clearImmediate(this.resultsFlush);
+    this.resultsFlush = undefined;
+    const batch = this.results.splice(0);
+    if (batch.length > 0) this.gateway.outbox.addMessages(batch);
   }
 
   private async writeActuator(id: string, target: unknown, value: boolean | number): Promise<void> {

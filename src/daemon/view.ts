@@ -18,7 +18,8 @@ export interface GatewayView {
   /** Cleaned readings as they leave the pipelines; returns an unsubscribe function. */
   subscribeReadings(listener: (r: Reading) => void): () => void;
   /** A local command through the arbiter, exactly like a cloud command (source 'local'). */
-  actuate(actuator: string, value: unknown): Promise<CommandResultView>;
+  /** Set an actuator from the CLI (a local hold), or with `release` drop the local hold. */
+  actuate(actuator: string, value: unknown, release?: boolean): Promise<CommandResultView>;
   rules(): RuleRow[];
   buffer(): BufferStats;
   /**
@@ -129,8 +130,14 @@ export interface BufferStats {
 
 export interface CommandResultView {
   id: string;
-  ok: boolean;
+  /** Absent while pending (see src/commands/result.ts). */
+  ok?: boolean;
+  status?: 'pending' | 'applied' | 'released' | 'rejected' | 'failed' | 'superseded';
+  final?: boolean;
   error?: string;
   applied?: unknown;
+  /** Who holds the actuator after the command. */
+  owner?: string;
+  writesAt?: number;
   ts: number;
 }

@@ -106,6 +106,14 @@ export class Outbox {
     this.flush();
   }
 
+  /** Store several events/results in one commit (a burst of command results). */
+  addMessages(ms: readonly OutboxMessage[]): void {
+    if (this.refuseClosed()) return;
+    const now = this.opts.clock.now();
+    for (const m of ms) this.pending.pushMessage(m, now);
+    this.flush();
+  }
+
   /** Commit everything buffered now. Returns false when the commit failed (kept for retry). */
   flush(): boolean {
     this.opts.clock.clearTimeout(this.timer);

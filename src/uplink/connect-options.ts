@@ -8,6 +8,14 @@ import type { IClientOptions } from 'mqtt';
 import type { ProtocolVersion } from './broker-rotation';
 import type { UplinkConfig } from './schema';
 
+/**
+ * Announced to MQTT 5 brokers: the largest packet we accept. The broker drops
+ * bigger ones instead of delivering them (a command is at most 16 KiB of
+ * payload; see src/commands/bounds.ts). On MQTT 3.1.1 the command handler
+ * rejects and counts them.
+ */
+export const MAX_INCOMING_PACKET = 32 * 1024;
+
 export interface Credentials {
   username?: string;
   password?: string;
@@ -59,7 +67,7 @@ export function clientOptions(config: UplinkConfig, creds: Credentials, p: Conne
     will: { topic: p.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
   };
   if (p.protocolVersion === 5) {
-    opts.properties = { sessionExpiryInterval: Math.min(0xffffffff, Math.round(config.sessionExpiry / 1000)) };
+    opts.properties = { sessionExpiryInterval: Math.min(0xffffffff, Math.round(config.sessionExpiry / 1000)), maximumPacketSize: MAX_INCOMING_PACKET };
   }
   if (creds.username !== undefined) opts.username = creds.username;
   if (creds.password !== undefined) opts.password = creds.password;

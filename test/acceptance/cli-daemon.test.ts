@@ -272,7 +272,7 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
 
     const fanOff = await cli('actuate', 'fan', 'off');
     assert.equal(fanOff.code, 0);
-    assert.match(fanOff.stdout, /^fan = false: applied \(command local-\S+\)\n$/);
+    assert.match(fanOff.stdout, /^fan = false: applied; held by local:local-\S+ \(command local-\S+\)\n$/);
     const human = await cli('actuate', 'heater', 'on');
     assert.equal(human.code, 1);
     assert.match(human.stdout, /^heater = on: rejected: blocked by safety rule .*boiler-overtemp.* \(command local-\S+\)\n$/);

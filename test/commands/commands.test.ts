@@ -35,28 +35,35 @@ function setup(commandLog?: CommandLog) {
     clock,
     log: silentLogger,
     commandLog,
+    config: { maxRejectionsPerMinute: 1_000_000 },
     publishResult: (a, result, meta) => published.push({ actuator: a, result, topic: meta.responseTopic }),
   });
   arbiter.start();
-  return { clock, writes, published, arbiter, handler };
+  /** Send a command and return the result published for it right away (a rejection), if any. */
+  const send = (a: string, payload: string | Buffer, meta = {}) => {
+    const before = published.length;
+    handler.handleCommand(a, payload, meta, 'cloud');
+    return published.slice(before).at(-1)?.result;
+  };
+  return { clock, writes, published, arbiter, handler, send };
 }
 
 const cmd = (o: unknown) => Buffer.from(JSON.stringify(o));
 
-test('a valid command is applied and answered; MQTT 5 response topic is passed through', async () => {
+test('a valid command is answered once the write is done; MQTT 5 response topic is passed through', async () => {
   const { clock, writes, published, handler } = setup();
   await clock.advanceAsync(0);
-  const r = handler.handleCommand('valve', cmd({ id: 'c1', value: 42 }), { responseTopic: 'reply/here' }, 'cloud');
-  assert.deepEqual(r, { id: 'c1', ok: true, applied: 42, ts: T0 });
+  handler.handleCommand('valve', cmd({ id: 'c1', value: 42 }), { responseTopic: 'reply/here' }, 'cloud');
+  assert.deepEqual(published, [], 'nothing said before the driver answered');
   await clock.advanceAsync(0);
   assert.deepEqual(writes, ['furnace=true', 'valve=0', 'door.lock=true', 'valve=42']);
-  assert.deepEqual(published, [{ actuator: 'valve', result: r, topic: 'reply/here' }]);
+  assert.deepEqual(published, [{ actuator: 'valve', result: { id: 'c1', ok: true, status: 'applied', final: true, applied: 42, owner: 'cmd:c1', ts: T0 }, topic: 'reply/here' }]);
 });
 
 test('each kind of bad command is rejected with a clear error', async () => {
-  const { clock, arbiter, handler } = setup();
+  const { clock, arbiter, handler, send } = setup();
   arbiter.hold('furnace', { key: 'rule:overtemp', label: 'furnace-overtemp', priority: 'safety' }, false);
-  const err = (a: string, payload: string | Buffer) => handler.handleCommand(a, payload, {}, 'cloud').error;
+  const err = (a: string, payload: string | Buffer) => send(a, payload)?.error;
   assert.match(err('furnace', '{"id": "x", "value": tr') ?? '', /^malformed JSON/);
   assert.equal(err('furnace', '[1,2]'), 'payload must be a JSON object {"id", "value"}');
   assert.equal(err('furnace', '{"value": true}'), 'missing id');
@@ -66,12 +73,13 @@ test('each kind of bad command is rejected with a clear error', async () => {
   assert.equal(err('valve', '{"id": "a4", "value": 101}'), 'value 101 is above the maximum 100 of actuator "valve"');
   assert.equal(err('valve', `{"id": "a5", "value": 1, "expiresAt": ${T0 - 1}}`), 'expired (expiresAt 2025-12-31T23:59:59.999Z is 1 ms in the past)');
   assert.equal(err('furnace', '{"id": "a6", "value": true}'), 'blocked by safety rule furnace-overtemp');
-  assert.equal(err('valve', '{"id": "a7", "value": 1, "force": true}'), 'unknown field(s) "force"; expected id, value, expiresAt');
+  assert.equal(err('valve', '{"id": "a7", "value": 1, "force": true}'), 'unknown field(s) "force"; expected id, value, expiresAt, release');
   assert.equal(err('valve', '{"id": "a8"}'), 'missing value');
   assert.equal(err('valve', Buffer.alloc(17_000, 32)), 'payload too large (17000 bytes; limit 16384)');
   // a local command may drive a non-cloud actuator
-  assert.equal(handler.actuate('door.lock', false).ok, true);
+  const local = handler.actuate('door.lock', false);
   await clock.advanceAsync(0);
+  assert.equal((await local).ok, true);
 });
 
 test('rate limit rejects commands beyond maxWritesPerMinute', async () => {
@@ -83,57 +91,59 @@ test('rate limit rejects commands beyond maxWritesPerMinute', async () => {
     publishEvent: () => {},
     write: async () => {},
   });
-  const handler = new CommandHandler({ arbiter, clock, log: silentLogger, publishResult: () => {} });
+  const results: CommandResult[] = [];
+  const handler = new CommandHandler({ arbiter, clock, log: silentLogger, publishResult: (_a, r) => results.push(r) });
   arbiter.start();
-  const send = (id: string, value: boolean) => handler.handleCommand('fan', cmd({ id, value }), {}, 'cloud');
-  assert.equal(send('1', true).ok, true);
-  await clock.advanceAsync(0);
-  assert.equal(send('2', false).ok, true);
-  await clock.advanceAsync(0);
-  assert.equal(send('3', true).error, 'rate limit: at most 2 writes per minute to "fan"');
+  const send = async (id: string, value: boolean) => {
+    handler.handleCommand('fan', cmd({ id, value }), {}, 'cloud');
+    await clock.advanceAsync(0);
+    return results.at(-1);
+  };
+  assert.equal((await send('1', true))?.ok, true);
+  assert.equal((await send('2', false))?.ok, true);
+  assert.equal((await send('3', true))?.error, 'rate limit: at most 2 writes per minute to "fan"');
 });
 
-test('a duplicated command id is executed exactly once and answered with the same result', async () => {
-  const { clock, writes, published, handler } = setup();
+test('a duplicated command id is executed exactly once, answered again with duplicate: true; a different command under the same id is a conflict', async () => {
+  const { clock, writes, published, handler, send } = setup();
   await clock.advanceAsync(0);
-  const first = handler.handleCommand('valve', cmd({ id: 'dup', value: 10 }), {}, 'cloud');
+  handler.handleCommand('valve', cmd({ id: 'dup', value: 10 }), {}, 'cloud');
   await clock.advanceAsync(1000);
+  const first = published.at(-1)?.result;
+  assert.deepEqual(first, { id: 'dup', ok: true, status: 'applied', final: true, applied: 10, owner: 'cmd:dup', ts: T0 });
   handler.handleCommand('valve', cmd({ id: 'other', value: 20 }), {}, 'cloud');
   await clock.advanceAsync(1000);
-  const again = handler.handleCommand('valve', cmd({ id: 'dup', value: 10 }), {}, 'cloud');
-  const third = handler.handleCommand('valve', cmd({ id: 'dup', value: 99 }), {}, 'cloud');
+  const again = send('valve', cmd({ id: 'dup', value: 10 }));
+  const third = send('valve', cmd({ id: 'dup', value: 99 }));
   await clock.advanceAsync(0);
-  assert.deepEqual(again, first);
-  assert.deepEqual(third, first);
+  assert.deepEqual(again, { ...first, duplicate: true });
+  assert.deepEqual(third, { id: 'dup', ok: false, status: 'rejected', final: true, error: 'conflict: id "dup" was already used for a different command to "valve"; use a new id', duplicate: true, ts: T0 + 2000 });
   assert.deepEqual(writes.filter((w) => w.startsWith('valve')), ['valve=0', 'valve=10', 'valve=20']);
   assert.equal(published.length, 4);
-  assert.equal(handler.counts.duplicates, 2);
+  assert.equal(handler.counts.duplicates, 1);
+  assert.equal(handler.counts.conflicts, 1);
 });
 
 test('remembered ids survive a restart through the command log file', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cmd-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'commands.json');
-  const a = setup(new CommandLog({ file, log: silentLogger }));
-  const first = a.handler.handleCommand('valve', cmd({ id: 'persist', value: 5 }), {}, 'cloud');
+  const file = path.join(dir, 'commands.db');
+  const clockA = new VirtualClock(T0);
+  const logA = new CommandLog({ file, clock: clockA, log: silentLogger });
+  const a = setup(logA);
+  a.handler.handleCommand('valve', cmd({ id: 'persist', value: 5 }), {}, 'cloud');
   await a.clock.advanceAsync(0);
-  const b = setup(new CommandLog({ file, log: silentLogger }));
+  const first = a.published.at(-1)?.result;
+  logA.close();
+  const b = setup(new CommandLog({ file, clock: new VirtualClock(T0), log: silentLogger }));
   await b.clock.advanceAsync(0);
-  assert.deepEqual(b.handler.handleCommand('valve', cmd({ id: 'persist', value: 5 }), {}, 'cloud'), first);
+  assert.deepEqual(b.send('valve', cmd({ id: 'persist', value: 5 })), { ...first, duplicate: true });
   await b.clock.advanceAsync(0);
   assert.deepEqual(b.writes, ['furnace=true', 'valve=0', 'door.lock=true']);
 });
 
-test('the command log is a bounded LRU', () => {
-  const log = new CommandLog({ capacity: 2, log: silentLogger });
-  for (const id of ['a', 'b', 'c']) log.remember('x', { id, ok: true, ts: 0 });
-  assert.equal(log.size, 2);
-  assert.equal(log.get('x', 'a'), undefined);
-  assert.equal(log.get('x', 'c')?.id, 'c');
-});
-
 test('fuzz: 10 000 random and malformed payloads yield only error results and change no actuator', async () => {
-  const { clock, writes, arbiter, handler } = setup();
+  const { clock, writes, arbiter, send } = setup();
   arbiter.hold('furnace', { key: 'rule:overtemp', label: 'overtemp', priority: 'safety' }, false);
   await clock.advanceAsync(0);
   const before = JSON.stringify(arbiter.status());
@@ -158,7 +168,8 @@ test('fuzz: 10 000 random and malformed payloads yield only error results and ch
   let errors = 0;
   for (let i = 0; i < 10_000; i++) {
     const [act, payload] = pick(cases)();
-    const r = handler.handleCommand(act, payload, {}, 'cloud');
+    const r = send(act, payload);
+    assert.ok(r, `no answer to ${payload.toString('utf8')} for ${act}`);
     assert.equal(r.ok, false, `payload ${payload.toString('utf8')} to ${act} was accepted`);
     assert.equal(typeof r.error, 'string');
     errors++;

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from './wait';
 
-const ROOT = path.resolve(__dirname, '../..');
+// The repository root, also when this helper runs compiled from dist/ (a benchmark).
+const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../../package.json')) ? '../..' : '../../..');
 
 export interface DaemonProcess {
   proc: ChildProcess;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Arbiter } from '../../src/arbiter/arbiter';
-import { CommandHandler } from '../../src/commands/commands';
+import { CommandHandler, type CommandResult } from '../../src/commands/commands';
 import { VirtualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
 import { reading } from '../../src/core/reading';
@@ -29,7 +29,8 @@ test('furnace example: cut after 5 s above 80, interlock rejects a cloud "on", b
   assert.ok(loaded.ok);
   const engine = new RulesEngine({ clock, log: silentLogger, arbiter, publishEvent: () => {} });
   engine.load(loaded.set);
-  const commands = new CommandHandler({ arbiter, clock, log: silentLogger, publishResult: () => {} });
+  const results: CommandResult[] = [];
+  const commands = new CommandHandler({ arbiter, clock, log: silentLogger, publishResult: (_a, r) => results.push(r) });
   arbiter.start();
   engine.start();
   const temp = async (v: number) => {
@@ -38,16 +39,18 @@ test('furnace example: cut after 5 s above 80, interlock rejects a cloud "on", b
   };
   for (const v of [79, 81, 82, 83, 84, 85]) await temp(v); // above 80 from 1 s → cut at 6 s
   assert.deepEqual(writes, ['6s furnace=false']);
-  const on = commands.handleCommand('furnace', Buffer.from('{"id":"c1","value":true}'), {}, 'cloud');
-  assert.deepEqual(on, { id: 'c1', ok: false, error: 'blocked by safety rule furnace-overtemp', ts: T0 + 6000 });
+  commands.handleCommand('furnace', Buffer.from('{"id":"c1","value":true}'), {}, 'cloud');
+  assert.deepEqual(results.at(-1), { id: 'c1', ok: false, status: 'rejected', final: true, error: 'blocked by safety rule furnace-overtemp', ts: T0 + 6000 });
   for (const v of [80, 77, 75.5, 74.9]) await temp(v); // below 75 at 9 s (minOff 5 s since 6 s → on at 11 s)
   await clock.advanceAsync(2000);
   assert.deepEqual(writes, ['6s furnace=false', '11s furnace=true']);
   // once released, the cloud may drive it again
-  assert.equal(commands.handleCommand('furnace', Buffer.from('{"id":"c2","value":false}'), {}, 'cloud').ok, true);
+  commands.handleCommand('furnace', Buffer.from('{"id":"c2","value":false}'), {}, 'cloud');
   await clock.advanceAsync(0);
+  assert.equal(results.at(-1)?.status, 'applied');
   assert.deepEqual(writes.at(-1), '12s furnace=false');
-  assert.equal(commands.handleCommand('furnace', Buffer.from('{"id":"c3","release":true}'), {}, 'cloud').ok, true);
+  commands.handleCommand('furnace', Buffer.from('{"id":"c3","release":true}'), {}, 'cloud');
+  assert.equal(results.at(-1)?.status, 'released');
   await clock.advanceAsync(0);
   // releasing the command hands the furnace back to the rule's else-hold (on), after minOff 5 s: at 17 s
   await clock.advanceAsync(5000);
