@@ -74,6 +74,8 @@ export class Uplink {
   private client: MqttClient | undefined;
   private attempt = 0;
   private attemptProtocol: ProtocolVersion = 5;
+  /** The socket error code of the current attempt, if any (tells "never reached" from "hung up"). */
+  private attemptErrorCode: string | undefined;
   private timers: { retry?: TimerHandle; connect?: TimerHandle; heartbeat?: TimerHandle; failback?: TimerHandle } = {};
   private unsubscribeOutbox: (() => void) | undefined;
   private connectedSince: number | null = null;
@@ -162,6 +164,7 @@ export class Uplink {
     this.attemptProtocol = this.rotation.protocolFor(index, this.o.config.protocolVersion);
     this.setState('connecting', { broker: url, protocolVersion: this.attemptProtocol });
     const attempt = ++this.attempt;
+    this.attemptErrorCode = undefined;
     const opts = clientOptions(this.o.config, this.creds, {
       clientId: this.o.config.clientId ?? `fieldgate-${this.o.gatewayId}`,
       protocolVersion: this.attemptProtocol,
@@ -213,13 +216,19 @@ export class Uplink {
   private onClientError(attempt: number, brokerIndex: number, err: Error): void {
     if (attempt !== this.attempt) return;
     this.noteError(err);
-    if (this.current === 'connecting' && this.attemptProtocol === 5 && refusedProtocolVersion(err) && this.rotation.downgrade(brokerIndex)) {
-      this.log.warn('broker refused MQTT 5; using MQTT 3.1.1 for it from now on', { broker: this.rotation.current.url });
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') this.attemptErrorCode = code;
+    if (this.current === 'connecting' && this.attemptProtocol === 5 && refusedProtocolVersion(err)) {
+      this.downgrade(brokerIndex, `CONNACK 0x${Number(code).toString(16).padStart(2, '0')}: ${errorMessage(err)}`);
     }
   }
 
   private onClose(attempt: number): void {
     if (attempt !== this.attempt) return;
+    if (this.current === 'connecting' && this.attemptProtocol === 5 && hungUpAfterConnect(this.attemptErrorCode)) {
+      // RabbitMQ 3.x's MQTT plugin cannot parse a v5 CONNECT and closes the socket without a CONNACK.
+      this.downgrade(this.rotation.current.index, 'connection closed before CONNACK');
+    }
     if (this.current === 'connecting') this.attemptFailed();
     else if (this.current === 'online') this.connectionLost();
   }
@@ -235,6 +244,13 @@ export class Uplink {
       } catch (err) {
         this.log.error('command handler failed', { actuator, error: errorMessage(err) });
       }
+    }
+  }
+
+  /** Speak MQTT 3.1.1 to this broker from now on (logged once per broker, with the reason). */
+  private downgrade(brokerIndex: number, reason: string): void {
+    if (this.rotation.downgrade(brokerIndex)) {
+      this.log.info('broker refused MQTT 5; using MQTT 3.1.1 for it from now on', { broker: this.rotation.current.url, reason });
     }
   }
 
@@ -364,4 +380,13 @@ export class Uplink {
     this.log.info('uplink state', { from: this.current, to: next, ...fields });
     this.current = next;
   }
+}
+
+/**
+ * True when the transport was up and the broker hung up before CONNACK: no socket error
+ * (an orderly close) or a reset/broken pipe. A broker that is down or unreachable fails
+ * with ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENOTFOUND…, and a TLS failure with its own code.
+ */
+function hungUpAfterConnect(code: string | undefined): boolean {
+  return code === undefined || code === 'ECONNRESET' || code === 'EPIPE';
 }
