@@ -61,6 +61,8 @@ export interface DrainStats {
 type InFlight = { kind: 'readings'; from: number; to: number } | { kind: 'message'; seq: number };
 
 const REFUSED = 0x80;
+/** Refused topics remembered for the health document, at most (topics come from the outbox). */
+const MAX_REFUSED_TOPICS = 32;
 
 export class Drain {
   private publish: Publish | undefined;
@@ -75,6 +77,7 @@ export class Drain {
   private pumping = false;
   private sending = false;
   private lastRefusal = '';
+  private readonly refused = new Map<string, { reason: string; rows: number }>();
   private idleWaiters: Array<() => void> = [];
   private readonly counts = { published: 0, ackedRows: 0, duplicates: 0, rejected: 0 };
   private readonly encoder: BatchEncoder;
@@ -94,10 +97,22 @@ export class Drain {
     this.pump();
   }
 
-  /** Stop starting new publishes but keep accepting acks of those in flight (clean stop). */
+  /** Stop starting new publishes but keep accepting acks of those in flight (clean stop, delivery not proven). */
   quiesce(): void {
     this.sending = false;
     this.clearBatchTimer();
+  }
+
+  /** Start sending again after quiesce(), in the same session. */
+  resume(): void {
+    if (!this.publish || this.sending) return;
+    this.sending = true;
+    this.pump();
+  }
+
+  /** Topics the broker refuses (PUBACK ≥ 0x80) and has not accepted since, with the reason and rows set aside. */
+  refusals(): Array<{ topic: string; reason: string; rows: number }> {
+    return [...this.refused].map(([topic, r]) => ({ topic, ...r }));
   }
 
   /** Connection gone: forget what is in flight (still in the outbox; sent again next session). */
@@ -172,13 +187,13 @@ export class Drain {
     this.publish?.(topic, payload, opts, (err) => {
       if (session !== this.session) return; // an ended connection; the rows are sent again
       this.inflight.delete(entry);
-      this.settle(entry, err);
+      this.settle(entry, topic, err);
       this.notifyIdle();
       this.pump();
     });
   }
 
-  private settle(entry: InFlight, err: Error | undefined): void {
+  private settle(entry: InFlight, topic: string, err: Error | undefined): void {
     const code = (err as { code?: unknown } | undefined)?.code;
     if (err && !(typeof code === 'number' && code >= REFUSED)) {
       // Not a broker verdict (e.g. the write failed): leave the rows for the next session.
@@ -187,12 +202,14 @@ export class Drain {
     }
     try {
       if (!err) {
+        this.refused.delete(topic);
         this.counts.ackedRows += entry.kind === 'readings' ? this.o.outbox.ackReadings(entry.from, entry.to) : Number(this.o.outbox.ackMessage(entry.seq));
         return;
       }
       const reason = `PUBACK 0x${(code as number).toString(16)}: ${errorMessage(err)}`;
       const n = this.o.outbox.setAside(entry.kind === 'readings' ? this.readingSeqs(entry.from, entry.to) : [entry.seq], reason);
       this.counts.rejected += n;
+      if (this.refused.has(topic) || this.refused.size < MAX_REFUSED_TOPICS) this.refused.set(topic, { reason, rows: (this.refused.get(topic)?.rows ?? 0) + n });
       if (reason !== this.lastRefusal) {
         this.lastRefusal = reason;
         this.o.log.error('broker refused a message; rows set aside', { reason, rows: n });

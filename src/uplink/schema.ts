@@ -43,6 +43,14 @@ export const uplinkSchema = z
     inflight: z.number().int().min(1).max(1000).default(16).describe('Data messages published but not yet acknowledged, at most.'),
     failbackAfter: duration('While connected to a fallback broker, return to the first (preferred) broker after this long.').default(600_000),
     drainOnStop: duration('On a clean stop, wait at most this long for in-flight messages to be acknowledged before publishing offline and disconnecting.').default(2000),
+    deliveryProof: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Prove delivery by a round trip on the data topic (the gateway subscribes to it briefly). Needs read access to <topicPrefix>/<id>/data.'),
+        timeout: duration('A probe that has not come back after this long means the broker acknowledges but does not deliver; sending stops.').default(5000),
+        interval: duration('Probe again this often while online.').default(600_000),
+      })
+      .default({ enabled: true, timeout: 5000, interval: 600_000 })
+      .describe('Delivery proof: what the broker acknowledges must come back to the gateway.'),
     backoff: z
       .strictObject({
         initial: duration('First reconnect delay (upper bound; full jitter).').default(1000),

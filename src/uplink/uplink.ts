@@ -18,6 +18,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import { BrokerRotation, type ProtocolVersion } from './broker-rotation';
 import { clientOptions, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
+import { DeliveryProof, type DeliveryStatus, type ProbeLink } from './delivery-proof';
 import { Drain, type Publish, type UplinkOutbox } from './drain';
 import type { UplinkConfig } from './schema';
 import { uplinkTopics, type UplinkTopics } from './topics';
@@ -60,6 +61,10 @@ export interface UplinkStats {
   inflight: number;
   commands: number;
   lastError: string | null;
+  /** Whether what the broker acknowledges was seen delivered (see delivery-proof.ts). */
+  delivery: DeliveryStatus;
+  /** Topics the broker refuses (PUBACK reason code ≥ 0x80), with the reason and the rows set aside. */
+  refused: Array<{ topic: string; reason: string; rows: number }>;
 }
 
 export class Uplink {
@@ -68,6 +73,10 @@ export class Uplink {
   private readonly rotation: BrokerRotation;
   private readonly backoff: Backoff;
   private readonly drain: Drain;
+  private readonly proof: DeliveryProof;
+  /** Per connection: the drain has begun (it begins once delivery is not disproven). */
+  private drainBegun = false;
+  private beginDrain: (() => void) | undefined;
   private readonly log: Logger;
   private readonly handlers = new Set<CommandHandler>();
   private creds: Credentials = {};
@@ -85,6 +94,7 @@ export class Uplink {
   /** Error code (or message) last logged at warn, so a repeating failure is logged once. */
   private lastErrorKey: string | null = null;
   private lastLoggedKey: string | null = null;
+  private lastDelivery: DeliveryStatus['state'] | null = null;
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.log.child({ component: 'uplink' });
@@ -101,6 +111,15 @@ export class Uplink {
       maxReadings: o.config.batch.maxReadings,
       maxDelay: o.config.batch.maxDelay,
       inflight: o.config.inflight,
+    });
+    const proof = o.config.deliveryProof;
+    this.proof = new DeliveryProof({
+      clock: o.clock,
+      topic: this.topics.data,
+      gatewayId: o.gatewayId,
+      timeout: proof.timeout,
+      interval: proof.interval,
+      onVerdict: (maySend, status) => this.onDeliveryVerdict(maySend, status),
     });
   }
 
@@ -156,7 +175,21 @@ export class Uplink {
       inflight: d.inflight,
       commands: this.commands,
       lastError: this.lastError,
+      delivery: this.o.config.deliveryProof.enabled ? this.proof.current : { ...this.proof.current, state: 'off' },
+      refused: this.drain.refusals(),
     };
+  }
+
+  /** What is wrong with the uplink, one line each, for the daemon's health (empty when nothing is). */
+  problems(): string[] {
+    const out: string[] = [];
+    const proof = this.o.config.deliveryProof.enabled ? this.proof.problem() : undefined;
+    if (proof) out.push(proof);
+    for (const r of this.drain.refusals()) {
+      if (r.topic === this.topics.data && this.proof.current.state === 'refused') continue; // said above
+      out.push(`broker refuses ${r.topic}: ${r.reason} (${r.rows} rows set aside)`);
+    }
+    return out;
   }
 
   private connect(): void {
@@ -210,7 +243,39 @@ export class Uplink {
     if (!this.rotation.onPreferred) {
       this.timers.failback = this.o.clock.setTimeout(() => void this.failback(client), this.o.config.failbackAfter);
     }
-    this.drain.begin(this.publisher(client), this.o.outbox.lastCommittedSeq());
+    const publish = this.publisher(client);
+    const replayedUpTo = this.o.outbox.lastCommittedSeq();
+    this.drainBegun = false;
+    this.beginDrain = () => {
+      this.drainBegun = true;
+      this.drain.begin(publish, replayedUpTo);
+    };
+    if (this.o.config.deliveryProof.enabled) this.proof.begin(this.probeLink(client));
+    else this.beginDrain();
+  }
+
+  /** The delivery proof's verdict: send (begin or resume the drain) unless the broker drops what it acknowledges. */
+  private onDeliveryVerdict(maySend: boolean, status: DeliveryStatus): void {
+    if (this.current !== 'online') return;
+    const fields = { topic: status.topic, state: status.state, detail: status.detail };
+    if (status.state !== this.lastDelivery) {
+      if (status.state === 'verified') this.log.info('delivery verified: our probe came back', fields);
+      else if (maySend) this.log.warn('delivery not proven; sending anyway', fields);
+      else this.log.error(`broker acknowledges but does not deliver ${status.topic}: check its ACL; readings stay in the outbox`, fields);
+      this.lastDelivery = status.state;
+    }
+    if (!maySend) this.drain.quiesce();
+    else if (!this.drainBegun) this.beginDrain?.();
+    else this.drain.resume();
+  }
+
+  private probeLink(client: MqttClient): ProbeLink {
+    return {
+      subscribe: (topic, done) =>
+        client.subscribe(topic, { qos: 1 }, (err, granted) => done(err ?? undefined, (granted ?? []).map((g) => g.qos))),
+      unsubscribe: (topic) => client.unsubscribe(topic, (err) => err && this.log.debug('probe unsubscribe failed', { error: errorMessage(err) })),
+      publish: (topic, payload, done) => client.publish(topic, payload, { qos: 1, retain: false }, (err) => done(err ?? undefined)),
+    };
   }
 
   private onClientError(attempt: number, brokerIndex: number, err: Error): void {
@@ -235,6 +300,7 @@ export class Uplink {
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const actuator = this.topics.actuatorOf(topic);
+    if (this.proof.received(topic, payload)) return;
     if (actuator === undefined) return;
     this.commands++;
     const meta: CommandMeta = { responseTopic: packet.properties?.responseTopic, correlationData: packet.properties?.correlationData };
@@ -356,6 +422,7 @@ export class Uplink {
     this.o.clock.clearInterval(heartbeat);
     this.o.clock.clearTimeout(failback);
     this.timers = {};
+    this.proof.end();
   }
 
   private noteError(err: unknown): void {

@@ -63,12 +63,20 @@ export function makeUplink(t: After, o: HarnessOptions) {
   return { uplink, outbox, log, clock };
 }
 
-/** An observing client that records every message it receives on `filters`. */
-export async function observe(t: After, url: string, filters: string[], opts: IClientOptions = {}) {
+/** The uplink's delivery probe: an empty data batch with a "probe" field. */
+export const isProbe = (payload: Buffer): boolean => payload.includes('"probe":');
+
+/**
+ * An observing client that records every message it receives on `filters`; the uplink's
+ * delivery probes are left out unless `keepProbes`.
+ */
+export async function observe(t: After, url: string, filters: string[], opts: IClientOptions = {}, keepProbes = false) {
   const client: MqttClient = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 100, ...opts });
   const got: Received[] = [];
   t.after(() => client.endAsync(true));
-  client.on('message', (topic, payload, packet) => got.push({ topic, payload, retain: packet.retain }));
+  client.on('message', (topic, payload, packet) => {
+    if (keepProbes || !isProbe(payload)) got.push({ topic, payload, retain: packet.retain });
+  });
   if (filters.length) await client.subscribeAsync(filters, { qos: 1 });
   return { client, got };
 }
@@ -90,3 +98,6 @@ export async function retained(url: string, topic: string): Promise<string | und
 }
 
 export const waitOnline = (uplink: Uplink, timeoutMs = 5000) => waitFor(() => uplink.state === 'online', { timeoutMs, what: 'uplink online' });
+/** Online and delivery proven (the drain sends from then on). */
+export const waitVerified = (uplink: Uplink, timeoutMs = 5000) =>
+  waitFor(() => uplink.state === 'online' && uplink.stats().delivery.state === 'verified', { timeoutMs, what: 'uplink online, delivery verified' });

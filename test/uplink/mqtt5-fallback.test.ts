@@ -10,7 +10,7 @@ import { reading } from '../../src/core/reading';
 import { decodeBatch } from '../../src/uplink/batch-format';
 import { startMosquitto } from '../helpers/mosquitto';
 import { waitFor } from '../helpers/wait';
-import { makeUplink, observe, waitOnline } from './harness';
+import { makeUplink, observe, waitOnline, waitVerified } from './harness';
 import { startProxy } from './tcp-proxy';
 
 for (const hangUp of ['close', 'reset'] as const) {
@@ -32,6 +32,7 @@ for (const hangUp of ['close', 'reset'] as const) {
     assert.equal(fallback[0].level, 'info');
     assert.equal(fallback[0].reason, 'connection closed before CONNACK');
     assert.equal(fallback[0].broker, proxy.url);
+    await waitVerified(uplink);
     outbox.add(reading('a', 1, 42));
     outbox.flush();
     await clock.advanceAsync(20); // batch.maxDelay in the harness: the partial batch goes out
