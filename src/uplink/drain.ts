@@ -79,6 +79,8 @@ export class Drain {
   private lastRefusal = '';
   private readonly refused = new Map<string, { reason: string; rows: number }>();
   private idleWaiters: Array<() => void> = [];
+  private finishing = false;
+  private finishWaiters: Array<() => void> = [];
   private readonly counts = { published: 0, ackedRows: 0, duplicates: 0, rejected: 0 };
   private readonly encoder: BatchEncoder;
 
@@ -103,6 +105,20 @@ export class Drain {
     this.clearBatchTimer();
   }
 
+  /**
+   * Clean stop: send everything the outbox holds now, partial batches at once, and resolve
+   * when it is all acknowledged (or the session ends). When not sending (delivery not
+   * proven), only wait for what is in flight. The caller bounds the wait (drainOnStop).
+   */
+  finish(): Promise<void> {
+    if (!this.publish || !this.sending) return this.whenIdle();
+    this.finishing = true;
+    this.clearBatchTimer();
+    const done = new Promise<void>((resolve) => this.finishWaiters.push(resolve));
+    this.pump();
+    return done;
+  }
+
   /** Start sending again after quiesce(), in the same session. */
   resume(): void {
     if (!this.publish || this.sending) return;
@@ -125,8 +141,10 @@ export class Drain {
     this.session++;
     this.publish = undefined;
     this.sending = false;
+    this.finishing = false;
     this.clearBatchTimer();
     this.notifyIdle();
+    this.notifyFinished();
   }
 
   /** Resolves when nothing is in flight. */
@@ -143,6 +161,7 @@ export class Drain {
   pump(): void {
     if (this.pumping || !this.sending || !this.publish) return;
     this.pumping = true;
+    let exhausted = false;
     try {
       while (this.sending && this.inflight.size < this.o.inflight) {
         const [message] = this.o.outbox.peekMessages(this.messageCursor, 1);
@@ -151,10 +170,13 @@ export class Drain {
           continue;
         }
         const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings);
-        if (rows.length === 0) break;
+        if (rows.length === 0) {
+          exhausted = true;
+          break;
+        }
         const full = rows.length >= this.o.maxReadings;
         const backlog = rows.seq(0) <= this.replayedUpTo;
-        if (!full && !backlog && !this.batchDue) {
+        if (!full && !backlog && !this.batchDue && !this.finishing) {
           this.armBatchTimer();
           break;
         }
@@ -165,6 +187,7 @@ export class Drain {
     } finally {
       this.pumping = false;
     }
+    if (this.finishing && exhausted && this.inflight.size === 0) this.notifyFinished();
   }
 
   private sendReadings(rows: ReadingBatch): void {
@@ -239,6 +262,12 @@ export class Drain {
   private clearBatchTimer(): void {
     this.o.clock.clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
+  }
+
+  private notifyFinished(): void {
+    const waiters = this.finishWaiters;
+    this.finishWaiters = [];
+    for (const w of waiters) w();
   }
 
   private notifyIdle(): void {

@@ -147,7 +147,7 @@ export class Uplink {
     this.unsubscribeOutbox?.();
     this.unsubscribeOutbox = undefined;
     const client = this.detachClient();
-    if (client && wasOnline) await this.leaveGracefully(client);
+    if (client && wasOnline) await this.leaveGracefully(client, 'publish the outbox');
     else client?.end(true);
     this.drain.end();
     this.connectedSince = null;
@@ -364,7 +364,7 @@ export class Uplink {
     this.log.info('returning to the preferred broker', { from: this.rotation.current.url });
     this.clearTimers();
     this.detachClient();
-    await this.leaveGracefully(client);
+    await this.leaveGracefully(client, 'in-flight only');
     this.drain.end();
     this.connectedSince = null;
     if (this.current !== 'online') return; // stop() ran meanwhile
@@ -373,13 +373,16 @@ export class Uplink {
     this.connect();
   }
 
-  /** Bounded by drainOnStop: wait for in-flight acks, publish retained offline, DISCONNECT. */
-  private async leaveGracefully(client: MqttClient): Promise<void> {
-    this.drain.quiesce();
+  /**
+   * Bounded by drainOnStop: publish what the outbox holds (clean stop) or only wait for the
+   * in-flight acks (failback), then publish retained offline and DISCONNECT.
+   */
+  private async leaveGracefully(client: MqttClient, how: 'publish the outbox' | 'in-flight only'): Promise<void> {
+    if (how === 'in-flight only') this.drain.quiesce();
     let deadline: TimerHandle | undefined;
     const expired = new Promise<void>((resolve) => (deadline = this.o.clock.setTimeout(resolve, this.o.config.drainOnStop)));
     const steps = (async () => {
-      await this.drain.whenIdle();
+      await (how === 'publish the outbox' ? this.drain.finish() : this.drain.whenIdle());
       await new Promise<void>((resolve) => client.publish(this.topics.status, 'offline', { qos: 1, retain: true }, () => resolve()));
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
     })();
