@@ -181,7 +181,7 @@ export class Daemon implements GatewayView {
       if (d.state === 'unavailable') problems.push(`driver ${d.id} unavailable: ${d.lastError ?? 'hardware not found'}${d.fix ? ` (fix: ${d.fix})` : ''}`);
     }
     if (this.uplink && this.uplink.state !== 'online') problems.push(`uplink is ${this.uplink.state}`);
-    if (this.uplink) problems.push(...this.uplink.problems());
+    problems.push(...(this.uplink?.problems() ?? []), ...this.gateway.outbox.problems());
     const watch = this.watcher?.status();
     const engine = this.engine.status();
     if (watch?.lastReloadError) problems.push(`rules rejected: ${watch.lastReloadError}`);

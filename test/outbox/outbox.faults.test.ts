@@ -39,7 +39,7 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
   assert.equal(errors[0].code, 'SQLITE_FULL');
 
   db.pragma('max_page_count = 1000000');
-  clock.advance(100);
+  clock.advance(200); // retries back off: 100 ms, then 200 ms
   st = ob.stats();
   assert.equal(st.pending, 0);
   assert.equal(st.depth, 1000);
