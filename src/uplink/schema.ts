@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../core/duration';
+import { urlHasCredentials } from './broker-url';
 
 const tlsSchema = z
   .strictObject({
@@ -13,7 +14,12 @@ const tlsSchema = z
 export const uplinkSchema = z
   .strictObject({
     brokers: z
-      .array(z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/.+/, 'broker URL like mqtt://host:1883 or mqtts://host:8883'))
+      .array(
+        z
+          .string()
+          .regex(/^(mqtts?|wss?|tcp|ssl):\/\/.+/, 'broker URL like mqtt://host:1883 or mqtts://host:8883')
+          .refine((url) => !urlHasCredentials(url), 'credentials in a broker URL are not allowed (they would show in logs and status): use uplink.username and uplink.passwordFile'),
+      )
       .min(1)
       .describe('Broker URLs in order of preference; the uplink fails over down the list and returns to the first.'),
     protocolVersion: z

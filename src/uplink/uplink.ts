@@ -17,7 +17,8 @@ import { Backoff } from '../core/backoff';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import { BrokerRotation, type ProtocolVersion } from './broker-rotation';
-import { clientOptions, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
+import { redactUrl } from './broker-url';
+import { clientOptions, insecureSettings, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
 import { DeliveryProof, type DeliveryStatus, type ProbeLink } from './delivery-proof';
 import { Drain, type Publish, type UplinkOutbox } from './drain';
 import type { UplinkConfig } from './schema';
@@ -65,6 +66,8 @@ export interface UplinkStats {
   delivery: DeliveryStatus;
   /** Topics the broker refuses (PUBACK reason code ≥ 0x80), with the reason and the rows set aside. */
   refused: Array<{ topic: string; reason: string; rows: number }>;
+  /** Settings that weaken the link's security (rejectUnauthorized: false, a password in clear text). */
+  insecure: string[];
 }
 
 export class Uplink {
@@ -74,6 +77,8 @@ export class Uplink {
   private readonly backoff: Backoff;
   private readonly drain: Drain;
   private readonly proof: DeliveryProof;
+  /** Settings that weaken the link's security, one line each (warned at start, in health). */
+  private readonly insecure: string[];
   /** Per connection: the drain has begun (it begins once delivery is not disproven). */
   private drainBegun = false;
   private beginDrain: (() => void) | undefined;
@@ -112,6 +117,7 @@ export class Uplink {
       maxDelay: o.config.batch.maxDelay,
       inflight: o.config.inflight,
     });
+    this.insecure = insecureSettings(o.config);
     const proof = o.config.deliveryProof;
     this.proof = new DeliveryProof({
       clock: o.clock,
@@ -127,10 +133,16 @@ export class Uplink {
     return this.current;
   }
 
+  /** The current broker's URL as it may be shown (credentials redacted). */
+  private get shownUrl(): string {
+    return redactUrl(this.rotation.current.url);
+  }
+
   /** Read credentials (throws if a TLS or password file is unreadable) and connect. */
   start(): void {
     if (this.current !== 'idle') return;
     this.creds = loadCredentials(this.o.config);
+    for (const problem of this.insecure) this.log.warn('insecure uplink setting', { problem });
     this.unsubscribeOutbox = this.o.outbox.onCommitted(() => queueMicrotask(() => this.drain.pump()));
     this.connect();
   }
@@ -164,7 +176,7 @@ export class Uplink {
     const d = this.drain.stats();
     return {
       state: this.current,
-      broker: this.current === 'idle' ? null : this.rotation.current.url,
+      broker: this.current === 'idle' ? null : this.shownUrl,
       protocolVersion: this.current === 'online' ? this.attemptProtocol : null,
       connectedSince: this.connectedSince,
       reconnects: Math.max(0, this.connacks - 1),
@@ -177,12 +189,13 @@ export class Uplink {
       lastError: this.lastError,
       delivery: this.o.config.deliveryProof.enabled ? this.proof.current : { ...this.proof.current, state: 'off' },
       refused: this.drain.refusals(),
+      insecure: [...this.insecure],
     };
   }
 
   /** What is wrong with the uplink, one line each, for the daemon's health (empty when nothing is). */
   problems(): string[] {
-    const out: string[] = [];
+    const out: string[] = [...this.insecure];
     const proof = this.o.config.deliveryProof.enabled ? this.proof.problem() : undefined;
     if (proof) out.push(proof);
     for (const r of this.drain.refusals()) {
@@ -195,7 +208,7 @@ export class Uplink {
   private connect(): void {
     const { index, url } = this.rotation.current;
     this.attemptProtocol = this.rotation.protocolFor(index, this.o.config.protocolVersion);
-    this.setState('connecting', { broker: url, protocolVersion: this.attemptProtocol });
+    this.setState('connecting', { broker: redactUrl(url), protocolVersion: this.attemptProtocol });
     const attempt = ++this.attempt;
     this.attemptErrorCode = undefined;
     const opts = clientOptions(this.o.config, this.creds, {
@@ -230,7 +243,7 @@ export class Uplink {
     this.connectedSince = this.o.clock.now();
     this.lastLoggedKey = null;
     this.lastErrorKey = null;
-    this.setState('online', { broker: this.rotation.current.url, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
+    this.setState('online', { broker: this.shownUrl, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
     client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.noteError(err));
     if (!ack.sessionPresent) {
       client.subscribe(this.topics.commandFilter, { qos: 1 }, (err, granted) => {
@@ -316,7 +329,7 @@ export class Uplink {
   /** Speak MQTT 3.1.1 to this broker from now on (logged once per broker, with the reason). */
   private downgrade(brokerIndex: number, reason: string): void {
     if (this.rotation.downgrade(brokerIndex)) {
-      this.log.info('broker refused MQTT 5; using MQTT 3.1.1 for it from now on', { broker: this.rotation.current.url, reason });
+      this.log.info('broker refused MQTT 5; using MQTT 3.1.1 for it from now on', { broker: this.shownUrl, reason });
     }
   }
 
@@ -351,7 +364,7 @@ export class Uplink {
 
   private retryLater(): void {
     const delay = this.backoff.next();
-    this.setState('backoff', { delayMs: delay, next: this.rotation.current.url });
+    this.setState('backoff', { delayMs: delay, next: this.shownUrl });
     this.timers.retry = this.o.clock.setTimeout(() => {
       this.timers.retry = undefined;
       if (this.current === 'backoff') this.connect();
@@ -361,7 +374,7 @@ export class Uplink {
   /** On a fallback broker for failbackAfter: leave it cleanly and try the preferred one. */
   private async failback(client: MqttClient): Promise<void> {
     if (this.current !== 'online' || this.client !== client) return;
-    this.log.info('returning to the preferred broker', { from: this.rotation.current.url });
+    this.log.info('returning to the preferred broker', { from: this.shownUrl });
     this.clearTimers();
     this.detachClient();
     await this.leaveGracefully(client, 'in-flight only');
@@ -440,8 +453,8 @@ export class Uplink {
   private logErrorOnce(msg: string): void {
     const error = this.lastErrorKey === null ? 'connection closed' : (this.lastError ?? 'connection closed');
     const key = this.lastErrorKey ?? error;
-    if (key !== this.lastLoggedKey) this.log.warn(msg, { broker: this.rotation.current.url, error });
-    else this.log.debug(msg, { broker: this.rotation.current.url, error });
+    if (key !== this.lastLoggedKey) this.log.warn(msg, { broker: this.shownUrl, error });
+    else this.log.debug(msg, { broker: this.shownUrl, error });
     this.lastLoggedKey = key;
   }
 

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/core/clock';
 import { memoryLogger } from '../../src/core/logger';
 import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema, type OutboxConfig } from '../../src/outbox/schema';
-import { uplinkSchema } from '../../src/uplink/schema';
+import { uplinkSchema, type UplinkConfig } from '../../src/uplink/schema';
 import { Uplink, type MqttFactory } from '../../src/uplink/uplink';
 import { waitFor } from '../helpers/wait';
 
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   mqttFactory?: MqttFactory;
   health?: () => Record<string, unknown>;
   random?: () => number;
+  /** Applied after schema validation: what code (not a config file) could hand the uplink. */
+  unchecked?: Partial<UplinkConfig>;
 }
 
 export function makeUplink(t: After, o: HarnessOptions) {
@@ -45,6 +47,7 @@ export function makeUplink(t: After, o: HarnessOptions) {
     batch: { maxReadings: 500, maxDelay: '20ms' },
     ...o.uplink,
   });
+  Object.assign(config, o.unchecked);
   const uplink = new Uplink({
     config,
     gatewayId: o.gatewayId ?? 'gw1',
