@@ -61,8 +61,11 @@ export const uplinkSchema = z
       .strictObject({
         initial: duration('First reconnect delay (upper bound; full jitter).').default(1000),
         max: duration('Longest reconnect delay.').default(60_000),
+        maxUnreachable: duration(
+          'Longest reconnect delay while the broker cannot be reached at all (connection refused, no route, DNS): its return is noticed this soon. Full jitter below it; a fleet of N gateways comes back at about N / this many connections per second.',
+        ).default(5000),
       })
-      .default({ initial: 1000, max: 60_000 }),
+      .default({ initial: 1000, max: 60_000, maxUnreachable: 5000 }),
   })
   .describe('Cloud MQTT uplink.');
 

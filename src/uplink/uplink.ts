@@ -345,7 +345,7 @@ export class Uplink {
     }
     this.logErrorOnce('uplink connection attempt failed');
     this.rotation.attemptFailed();
-    this.retryLater();
+    this.retryLater(UNREACHABLE.has(this.attemptErrorCode ?? ''));
   }
 
   /** An established connection broke: rows in flight stay in the outbox; back to the preferred broker. */
@@ -359,11 +359,16 @@ export class Uplink {
     // A connection that stayed up for a keepalive interval was healthy: start the backoff afresh.
     if (onlineFor >= this.o.config.keepalive) this.backoff.reset();
     this.rotation.toPreferred();
-    this.retryLater();
+    this.retryLater(false);
   }
 
-  private retryLater(): void {
-    const delay = this.backoff.next();
+  /**
+   * Back off before the next attempt: full jitter below the exponential cap, and below
+   * backoff.maxUnreachable when the broker could not be reached at all (so its return after a
+   * long outage is noticed within seconds; a broker that answered and refused keeps the long cap).
+   */
+  private retryLater(unreachable: boolean): void {
+    const delay = this.backoff.next(unreachable ? this.o.config.backoff.maxUnreachable : undefined);
     this.setState('backoff', { delayMs: delay, next: this.shownUrl });
     this.timers.retry = this.o.clock.setTimeout(() => {
       this.timers.retry = undefined;
@@ -464,6 +469,9 @@ export class Uplink {
     this.current = next;
   }
 }
+
+/** Socket errors of a broker that cannot be reached at all (nothing answered). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
 
 /**
  * True when the transport was up and the broker hung up before CONNACK: no socket error
