@@ -1,6 +1,6 @@
 /**
  * mqtt.js client options from the uplink config. Secrets (password, key) are read from
- * files once at start and never logged. The uplink owns reconnection, so mqtt.js's own
+ * files at every connection attempt (a rotated secret needs no restart) and never logged. The uplink owns reconnection, so mqtt.js's own
  * reconnect is off (reconnectPeriod 0) and each attempt gets a fresh client.
  */
 import fs from 'node:fs';
@@ -77,7 +77,7 @@ export function insecureSettings(config: UplinkConfig): string[] {
   if (config.tls?.rejectUnauthorized === false) {
     out.push('TLS certificate checking is off (uplink.tls.rejectUnauthorized: false): anyone on the network path can pose as the broker');
   }
-  if (config.password !== undefined || config.passwordFile !== undefined) {
+  if (config.password !== undefined || config.passwordFile !== undefined || config.passwordCommand !== undefined) {
     for (const url of config.brokers.filter(isPlaintext)) out.push(`broker password sent in clear text to ${redactUrl(url)}: use mqtts:// or wss://`);
   }
   return out;

@@ -29,7 +29,15 @@ export const uplinkSchema = z
     clientId: z.string().optional().describe('Stable client id for the persistent session (default fieldgate-<gateway id>).'),
     username: z.string().optional(),
     password: z.string().optional().describe('Broker password (prefer passwordFile).'),
-    passwordFile: z.string().optional().describe('File holding the broker password (first line).'),
+    passwordFile: z.string().optional().describe('File holding the broker password (first line). Read again at every connection attempt, so a rotated password needs no restart.'),
+    passwordCommand: z
+      .strictObject({
+        command: z.array(z.string().min(1)).min(1).describe('Program and arguments (no shell); its first line of output is the password, e.g. a JWT or SAS token.'),
+        lifetime: duration('How long a password it printed is good for: after this long online the uplink reconnects with a fresh one.').optional(),
+        timeout: duration('Give up on the program after this long.').default(10_000),
+      })
+      .optional()
+      .describe('Run a helper before every connection attempt for a short-lived password (token).'),
     tls: tlsSchema.optional(),
     qos: z
       .union([z.literal(0), z.literal(1)])
@@ -66,6 +74,10 @@ export const uplinkSchema = z
         ).default(5000),
       })
       .default({ initial: 1000, max: 60_000, maxUnreachable: 5000 }),
+  })
+  .superRefine((u, ctx) => {
+    const given = (['password', 'passwordFile', 'passwordCommand'] as const).filter((k) => u[k] !== undefined);
+    if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]], message: `use one of password, passwordFile and passwordCommand (both ${given[0]} and ${given[1]} are set)` });
   })
   .describe('Cloud MQTT uplink.');
 

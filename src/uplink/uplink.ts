@@ -19,6 +19,7 @@ import { errorMessage, type Logger } from '../core/logger';
 import { BrokerRotation, type ProtocolVersion } from './broker-rotation';
 import { redactUrl } from './broker-url';
 import { clientOptions, insecureSettings, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
+import { runPasswordCommand } from './password-command';
 import { DeliveryProof, type DeliveryStatus, type ProbeLink } from './delivery-proof';
 import { Drain, type Publish, type UplinkOutbox } from './drain';
 import type { UplinkConfig } from './schema';
@@ -84,13 +85,12 @@ export class Uplink {
   private beginDrain: (() => void) | undefined;
   private readonly log: Logger;
   private readonly handlers = new Set<CommandHandler>();
-  private creds: Credentials = {};
   private client: MqttClient | undefined;
   private attempt = 0;
   private attemptProtocol: ProtocolVersion = 5;
   /** The socket error code of the current attempt, if any (tells "never reached" from "hung up"). */
   private attemptErrorCode: string | undefined;
-  private timers: { retry?: TimerHandle; connect?: TimerHandle; heartbeat?: TimerHandle; failback?: TimerHandle } = {};
+  private timers: { retry?: TimerHandle; connect?: TimerHandle; heartbeat?: TimerHandle; failback?: TimerHandle; renew?: TimerHandle } = {};
   private unsubscribeOutbox: (() => void) | undefined;
   private connectedSince: number | null = null;
   private connacks = 0;
@@ -138,10 +138,10 @@ export class Uplink {
     return redactUrl(this.rotation.current.url);
   }
 
-  /** Read credentials (throws if a TLS or password file is unreadable) and connect. */
+  /** Check the credentials can be read (throws if a TLS or password file is unreadable) and connect. */
   start(): void {
     if (this.current !== 'idle') return;
-    this.creds = loadCredentials(this.o.config);
+    loadCredentials(this.o.config);
     for (const problem of this.insecure) this.log.warn('insecure uplink setting', { problem });
     this.unsubscribeOutbox = this.o.outbox.onCommitted(() => queueMicrotask(() => this.drain.pump()));
     this.connect();
@@ -205,13 +205,49 @@ export class Uplink {
     return out;
   }
 
+  /**
+   * One connection attempt. Credentials are read again for each (password file, TLS files,
+   * or passwordCommand, which runs asynchronously), so a rotated secret needs no restart.
+   * The connect timeout covers the whole attempt, the helper program included.
+   */
   private connect(): void {
     const { index, url } = this.rotation.current;
     this.attemptProtocol = this.rotation.protocolFor(index, this.o.config.protocolVersion);
     this.setState('connecting', { broker: redactUrl(url), protocolVersion: this.attemptProtocol });
     const attempt = ++this.attempt;
     this.attemptErrorCode = undefined;
-    const opts = clientOptions(this.o.config, this.creds, {
+    this.timers.connect = this.o.clock.setTimeout(() => {
+      if (attempt !== this.attempt || this.current !== 'connecting') return;
+      this.noteError(new Error(`no CONNACK within ${this.o.config.connectTimeout} ms`));
+      this.attemptFailed();
+    }, this.o.config.connectTimeout);
+    let creds: Credentials;
+    try {
+      creds = loadCredentials(this.o.config);
+    } catch (err) {
+      this.noteError(err);
+      this.attemptFailed();
+      return;
+    }
+    const command = this.o.config.passwordCommand;
+    if (!command) {
+      this.open(attempt, index, url, creds);
+      return;
+    }
+    runPasswordCommand(command.command, command.timeout).then(
+      (password) => {
+        if (attempt === this.attempt && this.current === 'connecting') this.open(attempt, index, url, { ...creds, password });
+      },
+      (err: unknown) => {
+        if (attempt !== this.attempt || this.current !== 'connecting') return;
+        this.noteError(err);
+        this.attemptFailed();
+      },
+    );
+  }
+
+  private open(attempt: number, index: number, url: string, creds: Credentials): void {
+    const opts = clientOptions(this.o.config, creds, {
       clientId: this.o.config.clientId ?? `fieldgate-${this.o.gatewayId}`,
       protocolVersion: this.attemptProtocol,
       statusTopic: this.topics.status,
@@ -229,11 +265,6 @@ export class Uplink {
     client.on('error', (err) => this.onClientError(attempt, index, err));
     client.on('close', () => this.onClose(attempt));
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
-    this.timers.connect = this.o.clock.setTimeout(() => {
-      if (attempt !== this.attempt || this.current !== 'connecting') return;
-      this.noteError(new Error(`no CONNACK within ${this.o.config.connectTimeout} ms`));
-      this.attemptFailed();
-    }, this.o.config.connectTimeout);
   }
 
   private onConnack(attempt: number, client: MqttClient, ack: IConnackPacket): void {
@@ -253,6 +284,8 @@ export class Uplink {
     }
     this.publishHeartbeat(client);
     this.timers.heartbeat = this.o.clock.setInterval(() => this.publishHeartbeat(client), this.o.config.heartbeat);
+    const lifetime = this.o.config.passwordCommand?.lifetime;
+    if (lifetime !== undefined) this.timers.renew = this.o.clock.setTimeout(() => void this.renewCredentials(client), lifetime);
     if (!this.rotation.onPreferred) {
       this.timers.failback = this.o.clock.setTimeout(() => void this.failback(client), this.o.config.failbackAfter);
     }
@@ -380,15 +413,28 @@ export class Uplink {
   private async failback(client: MqttClient): Promise<void> {
     if (this.current !== 'online' || this.client !== client) return;
     this.log.info('returning to the preferred broker', { from: this.shownUrl });
+    if (!(await this.reconnectCleanly(client))) return;
+    this.rotation.toPreferred();
+    this.connect();
+  }
+
+  /** passwordCommand.lifetime is up: leave cleanly and connect again with a fresh password from the helper. */
+  private async renewCredentials(client: MqttClient): Promise<void> {
+    if (this.current !== 'online' || this.client !== client) return;
+    this.log.info('password lifetime is up; reconnecting with a fresh one', { broker: this.shownUrl });
+    if (await this.reconnectCleanly(client)) this.connect();
+  }
+
+  /** Leave the broker cleanly (in-flight acks, offline, DISCONNECT). False when stop() ran meanwhile. */
+  private async reconnectCleanly(client: MqttClient): Promise<boolean> {
     this.clearTimers();
     this.detachClient();
     await this.leaveGracefully(client, 'in-flight only');
     this.drain.end();
     this.connectedSince = null;
-    if (this.current !== 'online') return; // stop() ran meanwhile
-    this.rotation.toPreferred();
+    if (this.current !== 'online') return false;
     this.backoff.reset();
-    this.connect();
+    return true;
   }
 
   /**
@@ -437,7 +483,8 @@ export class Uplink {
   }
 
   private clearTimers(): void {
-    const { retry, connect, heartbeat, failback } = this.timers;
+    const { retry, connect, heartbeat, failback, renew } = this.timers;
+    this.o.clock.clearTimeout(renew);
     this.o.clock.clearTimeout(retry);
     this.o.clock.clearTimeout(connect);
     this.o.clock.clearInterval(heartbeat);

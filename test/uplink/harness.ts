@@ -85,8 +85,8 @@ export async function observe(t: After, url: string, filters: string[], opts: IC
 }
 
 /** The retained payload of `topic` as a fresh client sees it. */
-export async function retained(url: string, topic: string): Promise<string | undefined> {
-  const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+export async function retained(url: string, topic: string, opts: IClientOptions = {}): Promise<string | undefined> {
+  const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
   try {
     let value: string | undefined;
     client.on('message', (_t, payload, packet) => {
