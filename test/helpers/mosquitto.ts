@@ -21,6 +21,11 @@ export interface MosquittoOptions {
   acl?: string;
   /** Make the listener TLS-only (url becomes mqtts://). Files are PEM paths; they are copied into the broker's temp dir. */
   tls?: MosquittoTls;
+  /**
+   * Also listen for MQTT over WebSockets on a second free port (`wsUrl`; ws://, or wss:// with
+   * `tls`, same certificates and client-certificate policy as the MQTT listener).
+   */
+  websockets?: boolean;
   /** Require these users and passwords (no anonymous clients); change them with setPasswords(). */
   passwords?: Record<string, string>;
 }
@@ -39,6 +44,8 @@ export interface MosquittoTls {
 export interface Mosquitto {
   url: string;
   port: number;
+  /** ws://127.0.0.1:<port> (wss:// with TLS) when started with `websockets`. */
+  wsUrl?: string;
   /** Graceful stop (SIGTERM), waits for exit. */
   stop(): Promise<void>;
   /** Start again on the same port (after stop or kill). */
@@ -84,7 +91,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   };
   if (opts.passwords) writePasswords(opts.passwords);
   const auth = opts.passwords ? ['allow_anonymous false', `password_file ${passwordFile}`] : ['allow_anonymous true'];
-  const lines = [`listener ${port} 127.0.0.1`, ...(opts.tls ? tlsLines(opts.tls, dir) : []), ...auth, 'log_dest none'];
+  const lines = [`listener ${port} 127.0.0.1`, ...(opts.tls ? tlsLines(opts.tls, dir) : [])];
+  const wsPort = opts.websockets ? await freePort() : undefined;
+  // Mosquitto 2.0.11 needs a plain listener besides a websockets one ("Unable to start any listening sockets").
+  if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...(opts.tls ? tlsLines(opts.tls, dir) : []));
+  lines.push(...auth, 'log_dest none');
   lines.push(opts.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false');
   if (opts.acl !== undefined) {
     fs.writeFileSync(path.join(dir, 'acl'), opts.acl + '\n');
@@ -119,6 +130,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return {
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
+    ...(wsPort !== undefined ? { wsUrl: `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${wsPort}` } : {}),
     stop: () => terminate('SIGTERM'),
     setPasswords: async (passwords) => {
       writePasswords(passwords);
