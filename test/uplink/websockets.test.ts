@@ -12,9 +12,10 @@ import { makeUplink, observe, retained, waitVerified } from './harness';
 test('ws://: online, delivery verified, readings drained to a subscriber on the plain listener', async (t) => {
   const broker = await startMosquitto({ websockets: true });
   t.after(() => broker.kill());
-  assert.ok(broker.wsUrl?.startsWith('ws://'));
+  const wsUrl = broker.wsUrl ?? assert.fail('no websockets listener');
+  assert.ok(wsUrl.startsWith('ws://'));
   const { got } = await observe(t, broker.url, ['fieldgate/gw1/data']);
-  const { uplink, outbox } = makeUplink(t, { brokers: [broker.wsUrl] });
+  const { uplink, outbox } = makeUplink(t, { brokers: [wsUrl] });
   uplink.start();
   await waitVerified(uplink);
   assert.equal(await retained(broker.url, 'fieldgate/gw1/status'), 'online');
@@ -29,10 +30,11 @@ test('wss:// with mutual TLS: online, delivery verified, readings drained', asyn
   t.after(() => pki.remove());
   const broker = await startMosquitto({ websockets: true, tls: { cafile: pki.caCert, certfile: pki.serverCert, keyfile: pki.serverKey } });
   t.after(() => broker.kill());
-  assert.ok(broker.wsUrl?.startsWith('wss://'));
+  const wsUrl = broker.wsUrl ?? assert.fail('no websockets listener');
+  assert.ok(wsUrl.startsWith('wss://'));
   const tls = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.clientCert), key: fs.readFileSync(pki.clientKey) };
   const { got } = await observe(t, broker.url, ['fieldgate/gw1/data'], tls);
-  const { uplink, outbox } = makeUplink(t, { brokers: [broker.wsUrl], uplink: { tls: { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey } } });
+  const { uplink, outbox } = makeUplink(t, { brokers: [wsUrl], uplink: { tls: { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey } } });
   uplink.start();
   await waitVerified(uplink);
   outbox.add(reading('a', 1, 7));
