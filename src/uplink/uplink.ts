@@ -20,8 +20,10 @@ import { BrokerRotation, type ProtocolVersion } from './broker-rotation';
 import { redactUrl } from './broker-url';
 import { clientOptions, insecureSettings, loadCredentials, refusedProtocolVersion, type Credentials } from './connect-options';
 import { runPasswordCommand } from './password-command';
-import { DeliveryProof, type DeliveryStatus, type ProbeLink } from './delivery-proof';
-import { Drain, type Publish, type UplinkOutbox } from './drain';
+import { probeLinkFor, publisherFor } from './client-ports';
+import { ConnectErrors, hungUpAfterConnect, unreachable } from './connect-errors';
+import { DeliveryProof, type DeliveryStatus } from './delivery-proof';
+import { Drain, type UplinkOutbox } from './drain';
 import type { UplinkConfig } from './schema';
 import { uplinkTopics, type UplinkTopics } from './topics';
 
@@ -95,14 +97,12 @@ export class Uplink {
   private connectedSince: number | null = null;
   private connacks = 0;
   private commands = 0;
-  private lastError: string | null = null;
-  /** Error code (or message) last logged at warn, so a repeating failure is logged once. */
-  private lastErrorKey: string | null = null;
-  private lastLoggedKey: string | null = null;
+  private readonly errors: ConnectErrors;
   private lastDelivery: DeliveryStatus['state'] | null = null;
 
   constructor(private readonly o: UplinkOptions) {
     this.log = o.log.child({ component: 'uplink' });
+    this.errors = new ConnectErrors(this.log);
     this.topics = uplinkTopics(o.config.topicPrefix, o.gatewayId);
     this.rotation = new BrokerRotation(o.config.brokers);
     this.backoff = new Backoff({ initialMs: o.config.backoff.initial, maxMs: o.config.backoff.max, random: o.random });
@@ -186,7 +186,7 @@ export class Uplink {
       rejected: d.rejected,
       inflight: d.inflight,
       commands: this.commands,
-      lastError: this.lastError,
+      lastError: this.errors.last,
       delivery: this.o.config.deliveryProof.enabled ? this.proof.current : { ...this.proof.current, state: 'off' },
       refused: this.drain.refusals(),
       insecure: [...this.insecure],
@@ -218,14 +218,14 @@ export class Uplink {
     this.attemptErrorCode = undefined;
     this.timers.connect = this.o.clock.setTimeout(() => {
       if (attempt !== this.attempt || this.current !== 'connecting') return;
-      this.noteError(new Error(`no CONNACK within ${this.o.config.connectTimeout} ms`));
+      this.errors.note(new Error(`no CONNACK within ${this.o.config.connectTimeout} ms`));
       this.attemptFailed();
     }, this.o.config.connectTimeout);
     let creds: Credentials;
     try {
       creds = loadCredentials(this.o.config);
     } catch (err) {
-      this.noteError(err);
+      this.errors.note(err);
       this.attemptFailed();
       return;
     }
@@ -240,7 +240,7 @@ export class Uplink {
       },
       (err: unknown) => {
         if (attempt !== this.attempt || this.current !== 'connecting') return;
-        this.noteError(err);
+        this.errors.note(err);
         this.attemptFailed();
       },
     );
@@ -256,7 +256,7 @@ export class Uplink {
     try {
       client = (this.o.mqttFactory ?? connect)(url, opts);
     } catch (err) {
-      this.noteError(err);
+      this.errors.note(err);
       this.attemptFailed();
       return;
     }
@@ -272,13 +272,12 @@ export class Uplink {
     this.o.clock.clearTimeout(this.timers.connect);
     this.connacks++;
     this.connectedSince = this.o.clock.now();
-    this.lastLoggedKey = null;
-    this.lastErrorKey = null;
+    this.errors.connected();
     this.setState('online', { broker: this.shownUrl, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
-    client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.noteError(err));
+    client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.errors.note(err));
     if (!ack.sessionPresent) {
       client.subscribe(this.topics.commandFilter, { qos: 1 }, (err, granted) => {
-        if (err) this.noteError(err);
+        if (err) this.errors.note(err);
         else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filter: this.topics.commandFilter });
       });
     }
@@ -289,14 +288,14 @@ export class Uplink {
     if (!this.rotation.onPreferred) {
       this.timers.failback = this.o.clock.setTimeout(() => void this.failback(client), this.o.config.failbackAfter);
     }
-    const publish = this.publisher(client);
+    const publish = publisherFor(client, this.attemptProtocol === 5);
     const replayedUpTo = this.o.outbox.lastCommittedSeq();
     this.drainBegun = false;
     this.beginDrain = () => {
       this.drainBegun = true;
       this.drain.begin(publish, replayedUpTo);
     };
-    if (this.o.config.deliveryProof.enabled) this.proof.begin(this.probeLink(client));
+    if (this.o.config.deliveryProof.enabled) this.proof.begin(probeLinkFor(client, this.log));
     else this.beginDrain();
   }
 
@@ -315,18 +314,9 @@ export class Uplink {
     else this.drain.resume();
   }
 
-  private probeLink(client: MqttClient): ProbeLink {
-    return {
-      subscribe: (topic, done) =>
-        client.subscribe(topic, { qos: 1 }, (err, granted) => done(err ?? undefined, (granted ?? []).map((g) => g.qos))),
-      unsubscribe: (topic) => client.unsubscribe(topic, (err) => err && this.log.debug('probe unsubscribe failed', { error: errorMessage(err) })),
-      publish: (topic, payload, done) => client.publish(topic, payload, { qos: 1, retain: false }, (err) => done(err ?? undefined)),
-    };
-  }
-
   private onClientError(attempt: number, brokerIndex: number, err: Error): void {
     if (attempt !== this.attempt) return;
-    this.noteError(err);
+    this.errors.note(err);
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string') this.attemptErrorCode = code;
     if (this.current === 'connecting' && this.attemptProtocol === 5 && refusedProtocolVersion(err)) {
@@ -376,9 +366,9 @@ export class Uplink {
       this.connect();
       return;
     }
-    this.logErrorOnce('uplink connection attempt failed');
+    this.errors.logOnce('uplink connection attempt failed', this.shownUrl);
     this.rotation.attemptFailed();
-    this.retryLater(UNREACHABLE.has(this.attemptErrorCode ?? ''));
+    this.retryLater(unreachable(this.attemptErrorCode));
   }
 
   /** An established connection broke: rows in flight stay in the outbox; back to the preferred broker. */
@@ -388,7 +378,7 @@ export class Uplink {
     this.clearTimers();
     this.detachClient()?.end(true);
     this.connectedSince = null;
-    this.logErrorOnce('uplink connection lost');
+    this.errors.logOnce('uplink connection lost', this.shownUrl);
     // A connection that stayed up for a keepalive interval was healthy: start the backoff afresh.
     if (onlineFor >= this.o.config.keepalive) this.backoff.reset();
     this.rotation.toPreferred();
@@ -456,14 +446,6 @@ export class Uplink {
     client.end(true);
   }
 
-  private publisher(client: MqttClient): Publish {
-    const v5 = this.attemptProtocol === 5;
-    return (topic, payload, opts, done) => {
-      const properties = v5 && opts.properties ? opts.properties : undefined;
-      client.publish(topic, payload, { qos: opts.qos, retain: opts.retain, ...(properties ? { properties } : {}) }, (err) => done(err ?? undefined));
-    };
-  }
-
   private publishHeartbeat(client: MqttClient): void {
     let doc: Record<string, unknown>;
     try {
@@ -493,38 +475,9 @@ export class Uplink {
     this.proof.end();
   }
 
-  private noteError(err: unknown): void {
-    // OpenSSL errors carry a long raw message (library path, source line); its
-    // `reason` and `code` say the same thing in words an operator can act on.
-    const { reason, code } = err as { reason?: unknown; code?: unknown };
-    this.lastError = typeof reason === 'string' && typeof code === 'string' && code.startsWith('ERR_SSL') ? `${reason} (${code})` : errorMessage(err);
-    this.lastErrorKey = code !== undefined ? String(code) : this.lastError;
-  }
-
-  /** Log a failure at warn when the error changed since last logged, at debug otherwise. */
-  private logErrorOnce(msg: string): void {
-    const error = this.lastErrorKey === null ? 'connection closed' : (this.lastError ?? 'connection closed');
-    const key = this.lastErrorKey ?? error;
-    if (key !== this.lastLoggedKey) this.log.warn(msg, { broker: this.shownUrl, error });
-    else this.log.debug(msg, { broker: this.shownUrl, error });
-    this.lastLoggedKey = key;
-  }
-
   private setState(next: UplinkState, fields: Record<string, unknown> = {}): void {
     if (next === this.current) return;
     this.log.info('uplink state', { from: this.current, to: next, ...fields });
     this.current = next;
   }
-}
-
-/** Socket errors of a broker that cannot be reached at all (nothing answered). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
-
-/**
- * True when the transport was up and the broker hung up before CONNACK: no socket error
- * (an orderly close) or a reset/broken pipe. A broker that is down or unreachable fails
- * with ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENOTFOUND…, and a TLS failure with its own code.
- */
-function hungUpAfterConnect(code: string | undefined): boolean {
-  return code === undefined || code === 'ECONNRESET' || code === 'EPIPE';
 }
