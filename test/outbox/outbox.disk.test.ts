@@ -1,14 +1,13 @@
 /**
- * The outbox on disk: maxMB bounds the database file and its WAL together, space comes
- * back after a drain, and a full disk (a SQLite page cap) backs off, counts, reports and recovers.
+ * The outbox on disk: maxMB bounds the database file and its WAL together, and space comes
+ * back after a drain. (A full disk is in outbox.faults.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { VirtualClock } from '../../src/core/clock';
-import { memoryLogger, silentLogger } from '../../src/core/logger';
+import { silentLogger } from '../../src/core/logger';
 import { reading } from '../../src/core/reading';
 import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema, type OutboxConfig } from '../../src/outbox/schema';
@@ -58,52 +57,4 @@ test('after a drain the space comes back: database and WAL shrink', (t) => {
   assert.equal(ob.stats().depth, 0);
   const drained = onDisk(file);
   assert.ok(drained.db + drained.wal < 256 * 1024, `after the drain: db ${drained.db} + wal ${drained.wal} bytes, expected < 256 KiB`);
-});
-
-test('a full disk: retries back off, add() does not retry per reading, drops are counted, the problem is reported, then it recovers', (t) => {
-  const log = memoryLogger('info');
-  const clock = new VirtualClock();
-  let db: Database.Database | undefined;
-  const ob = new Outbox({
-    path: path.join(tempDir(t, 'fg-outbox-'), 'outbox.db'),
-    config: outboxSchema.parse({ flushRows: 1000, flushInterval: 100 }),
-    clock,
-    log,
-    openDatabase: (file) => (db = new Database(file)),
-  });
-  t.after(() => ob.close());
-  assert.ok(db);
-  db.pragma('max_page_count = 1'); // a page cap: any growth is SQLITE_FULL, like a full disk
-  for (let i = 0; i < 1000; i++) ob.add(reading('s', i, i)); // the 1000th add commits, and fails
-  assert.equal(ob.stats().commitErrors, 1);
-  for (let i = 1000; i < 5000; i++) ob.add(reading('s', i, i));
-  assert.equal(ob.stats().commitErrors, 1, 'no commit per add while the disk is full');
-  // Retries after 100, 200, 400 ms (doubling from flushInterval).
-  clock.advance(100);
-  assert.equal(ob.stats().commitErrors, 2);
-  clock.advance(199);
-  assert.equal(ob.stats().commitErrors, 2);
-  clock.advance(1);
-  assert.equal(ob.stats().commitErrors, 3);
-  clock.advance(400);
-  assert.equal(ob.stats().commitErrors, 4);
-  assert.equal(log.lines.filter((l) => l.level === 'error').length, 1, 'one log line for the episode');
-  const [problem] = ob.problems();
-  assert.match(problem, /^outbox cannot store readings \(SQLITE_FULL: .*\): 5000 held in memory, 0 dropped; next try in 800 ms$/);
-  // The memory bound is max(10 000, 20 × flushRows) = 20 000: 20 005 readings in all drop the 5 oldest.
-  for (let i = 5000; i < 20_005; i++) ob.add(reading('s', i, i));
-  const st = ob.stats();
-  assert.equal(st.pending, 20_000);
-  assert.equal(st.unstored, 5);
-  assert.equal(st.evicted, 5);
-  assert.match(ob.problems()[0], /: 20000 held in memory, 5 dropped;/);
-  db.pragma('max_page_count = 1000000'); // space is back
-  clock.advance(800);
-  assert.equal(ob.stats().pending, 0);
-  assert.equal(ob.stats().depth, 20_000);
-  assert.deepEqual(ob.problems(), []);
-  assert.ok(log.lines.some((l) => l.msg === 'outbox commits recovered'));
-  // Recovered: the next full batch commits at once again.
-  for (let i = 0; i < 1000; i++) ob.add(reading('t', i, i));
-  assert.equal(ob.stats().depth, 21_000);
 });
