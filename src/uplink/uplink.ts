@@ -4,13 +4,17 @@
  *   idle ─start()─► connecting ─CONNACK─► online ─connection lost─► backoff ─timer─► connecting
  *                       │  ▲                 │                         ▲
  *                       └──┼─attempt failed──┼─────────────────────────┘ (next broker)
- *                          └── failback ─────┘ (fallback broker → preferred, after failbackAfter)
+ *                          └── failback ─────┘ (fallback broker → preferred, after failbackAfter;
+ *                                                 same broker after passwordCommand.lifetime)
  *   any ─stop()─► stopping ─► idle
  *
  * On every CONNACK: retained "online" on status, commands subscribed (again when the broker
- * has no session), a heartbeat now and every `heartbeat`, and the Drain starts sending the
- * outbox. mqtt.js never reconnects by itself (reconnectPeriod 0): each attempt is a fresh
- * client, spaced by exponential backoff with full jitter on the injected clock.
+ * has no session), a heartbeat now and every `heartbeat`, a delivery probe (delivery-proof.ts),
+ * and once the probe has not shown the broker dropping what it acknowledges, the Drain starts
+ * sending the outbox. mqtt.js never reconnects by itself (reconnectPeriod 0): each attempt is
+ * a fresh client with freshly read credentials, spaced by exponential backoff with full jitter
+ * on the injected clock (capped lower while the broker cannot be reached at all). A broker that
+ * hangs up on an MQTT 5 CONNECT, or refuses v5, gets 3.1.1 from then on.
  */
 import { connect, type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { Backoff } from '../core/backoff';
@@ -148,8 +152,8 @@ export class Uplink {
   }
 
   /**
-   * Clean stop: wait briefly (drainOnStop) for in-flight PUBACKs, publish retained
-   * "offline", DISCONNECT. Clears every timer.
+   * Clean stop: publish what the outbox holds and wait for its PUBACKs (all bounded by
+   * drainOnStop), publish retained "offline", DISCONNECT. Clears every timer.
    */
   async stop(): Promise<void> {
     if (this.current === 'idle' || this.current === 'stopping') return;
