@@ -1,10 +1,10 @@
 /**
  * A real RabbitMQ with its MQTT plugin (Debian's rabbitmq-server, 3.10.8 on bookworm) on
  * free loopback ports, for the few tests that need the broker itself. Takes ~10 s to start.
- * It gets its own epmd port, so teardown kills every process it started: the node and
- * its epmd. `rabbitmqAvailable()` is false when the package is not installed (tests skip).
+ * It gets its own epmd, started here in the foreground on a free port (erl finds it and
+ * starts no daemon of its own), so teardown kills every process it started by pid. `rabbitmqAvailable()` is false when the package is not installed (tests skip).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,11 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(dir, 'log'),
   };
+  const epmd: ChildProcess = spawn(EPMD, ['-port', String(epmdPort)], { env, stdio: 'ignore' });
+  await waitFor(() => portAccepts(epmdPort), { what: `epmd on ${epmdPort}` }).catch((err: unknown) => {
+    epmd.kill('SIGKILL');
+    throw err;
+  });
   // Its own process group, so the shell wrapper and beam.smp go together.
   const child: ChildProcess = spawn(SERVER, [], { env, detached: true, stdio: 'ignore' });
   let exited = false;
@@ -52,7 +57,11 @@ export async function startRabbitMq(): Promise<RabbitMq> {
       process.kill(-child.pid, 'SIGKILL');
       await gone;
     }
-    spawnSync(EPMD, ['-port', String(epmdPort), '-kill'], { stdio: 'ignore' });
+    if (epmd.exitCode === null && epmd.signalCode === null) {
+      const gone = new Promise((resolve) => epmd.once('exit', resolve));
+      epmd.kill('SIGKILL');
+      await gone;
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
