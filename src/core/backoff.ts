@@ -15,9 +15,9 @@ export class Backoff {
   private attempt = 0;
   constructor(private readonly opts: BackoffOptions) {}
 
-  /** Delay before the next attempt; each call counts one failed attempt. */
-  next(): number {
-    const cap = Math.min(this.opts.maxMs, this.opts.initialMs * 2 ** Math.min(this.attempt, 30));
+  /** Delay before the next attempt; each call counts one failed attempt. `maxMs` lowers the cap for this one. */
+  next(maxMs = this.opts.maxMs): number {
+    const cap = Math.min(this.opts.maxMs, maxMs, this.opts.initialMs * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     const rnd = (this.opts.random ?? Math.random)();
     const min = Math.min(this.opts.minMs ?? 0, cap);

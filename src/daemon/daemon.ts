@@ -271,6 +271,8 @@ export class Daemon implements GatewayView {
       outbox,
       recentlyEvicted: this.evictions.recent(now, outbox.evicted),
       withoutFailsafe: this.opts.loaded.config.actuators.filter((a) => a.failsafe === undefined).map((a) => a.id),
+      uplinkProblems: this.uplink?.problems() ?? [],
+      outboxProblems: this.gateway.outbox.problems(),
     });
     return {
       version: VERSION,

@@ -39,6 +39,9 @@ export interface HealthInputs {
   recentlyEvicted: number;
   /** Actuators without a failsafe value (listed when no rules run). */
   withoutFailsafe: readonly string[];
+  /** What the uplink and the outbox say is wrong (delivery unproven or refused, credentials, disk). */
+  uplinkProblems?: readonly string[];
+  outboxProblems?: readonly string[];
 }
 
 /** Problems listed one by one up to this many per kind; the rest are counted. */
@@ -85,7 +88,8 @@ export function assessHealth(h: HealthInputs): { level: HealthLevel; issues: Hea
   if (h.uplink && h.uplink.state !== 'online' && h.uplink.state !== 'disabled') {
     add('degraded', 'uplink', `uplink is ${h.uplink.state}${h.uplink.lastError ? `: ${h.uplink.lastError}` : ''}`);
   }
-  if (h.outbox.rejected > 0 && h.uplink?.state === 'online') add('degraded', 'uplink', `the broker refused ${h.outbox.rejected} row(s) (set aside in the outbox)`);
+  for (const p of h.uplinkProblems ?? []) add('degraded', 'uplink', p);
+  for (const p of h.outboxProblems ?? []) add('degraded', 'outbox', p);
   if (h.recentlyEvicted > 0) add('degraded', 'outbox', `outbox evicting: ${h.recentlyEvicted} row(s) dropped in the last 5 minutes to stay within its bound`);
 
   const rules = h.rules;

@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { decodeProperties, encodeProperties, unpackQualityFlags } from './codec';
+import { bytesOnDisk, configureDisk, diskPlan, reclaim, type DiskPlan } from './disk';
 import { evict, EVICT_LOW_WATER, overBudget, usedBytes, type Budget } from './eviction';
 import { PendingRows } from './pending';
 import { ReadingBatch } from './reading-batch';
@@ -47,6 +48,8 @@ export interface CommitInfo {
 /** Readings kept in memory while commits fail, as a multiple of flushRows (at least 10 000). */
 const PENDING_LIMIT_FACTOR = 20;
 const REJECTED_KEEP = 10_000;
+/** Longest wait between commit retries while the disk is full. */
+const MAX_RETRY_MS = 30_000;
 const PRIORITY_CODE = { event: 0, result: 1 } as const;
 
 export class Outbox {
@@ -54,6 +57,7 @@ export class Outbox {
   private readonly st: Statements;
   private readonly log: Logger;
   private readonly budget: Budget;
+  private readonly disk: DiskPlan;
   private readonly sensorIds = new Map<string, number>();
   private readonly sensorNames = new Map<number, string>();
   private readonly listeners = new Set<(info: CommitInfo) => void>();
@@ -65,6 +69,11 @@ export class Outbox {
   private droppedUnpersisted = 0;
   private commitErrors = 0;
   private failing = false;
+  /** Delay before the next commit retry while failing (doubles up to MAX_RETRY_MS); 0 when not failing. */
+  private retryDelay = 0;
+  private lastCommitError: string | undefined;
+  /** Readings dropped from memory because they could not be stored (this process). */
+  private unstored = 0;
   private evicting = false;
   private episodeEvicted = 0;
   private closed = false;
@@ -77,10 +86,12 @@ export class Outbox {
     this.db = (opts.openDatabase ?? ((f: string) => new Database(f)))(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('journal_size_limit = 4194304');
     this.db.pragma('busy_timeout = 2000');
+    const plan = diskPlan(opts.config.maxMB * 1024 * 1024, opts.config.flushRows);
+    this.disk = plan;
+    if (configureDisk(this.db, plan)) this.log.info('outbox database converted to incremental auto-vacuum', { path: opts.path });
     this.st = prepareStatements(this.db);
-    this.budget = { maxRows: opts.config.maxRows, maxBytes: opts.config.maxMB * 1024 * 1024 };
+    this.budget = { maxRows: opts.config.maxRows, maxBytes: plan.dbBudgetBytes };
     for (const { id, name } of this.st.allSensors.all()) this.internCached(name, id);
     const max = this.st.maxSeqs.get();
     this.lastSeq = Math.max(this.meta('lastSeq'), max?.r ?? 0, max?.m ?? 0, max?.x ?? 0);
@@ -95,6 +106,7 @@ export class Outbox {
     if (this.refuseClosed()) return;
     this.pending.pushReading(r);
     this.boundPending();
+    if (this.failing) return; // the retry timer commits, with backoff; not once per reading
     if (this.pending.length >= this.opts.config.flushRows) this.flush();
     else this.armTimer();
   }
@@ -103,7 +115,7 @@ export class Outbox {
   addMessage(m: OutboxMessage): void {
     if (this.refuseClosed()) return;
     this.pending.pushMessage(m, this.opts.clock.now());
-    this.flush();
+    if (!this.failing) this.flush();
   }
 
   /** Store several events/results in one commit (a burst of command results). */
@@ -124,23 +136,34 @@ export class Outbox {
       this.pending.clear();
       if (this.failing) {
         this.failing = false;
-        this.log.info('outbox commits recovered', { commitErrors: this.commitErrors });
+        this.retryDelay = 0;
+        this.lastCommitError = undefined;
+        this.log.info('outbox commits recovered', { commitErrors: this.commitErrors, dropped: this.unstored });
       }
       this.afterCommit(info);
       return true;
     } catch (err) {
       this.commitErrors++;
+      const code = (err as { code?: string }).code;
+      this.lastCommitError = `${code ?? 'error'}: ${errorMessage(err)}`;
+      this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay === 0 ? this.opts.config.flushInterval : this.retryDelay * 2);
       if (!this.failing) {
         this.failing = true;
-        this.log.error('outbox commit failed; keeping the batch in memory and retrying', {
+        this.log.error('outbox cannot store readings (disk full or I/O error): keeping them in memory (bounded, oldest dropped and counted) and retrying with backoff', {
           error: errorMessage(err),
-          code: (err as { code?: string }).code,
+          code,
           pending: this.pending.length,
         });
       }
-      this.armTimer();
+      this.timer = this.opts.clock.setTimeout(() => this.flush(), this.retryDelay);
       return false;
     }
+  }
+
+  /** What is wrong with the outbox, one line each, for the daemon's health (empty when nothing is). */
+  problems(): string[] {
+    if (!this.failing) return [];
+    return [`outbox cannot store readings (${this.lastCommitError}): ${this.pending.length} held in memory, ${this.unstored} dropped; next try in ${this.retryDelay} ms`];
   }
 
   /** Be told after every successful commit (called synchronously; do not do heavy work). */
@@ -163,6 +186,7 @@ export class Outbox {
   ackReadings(fromSeq: number, toSeq: number): number {
     const n = this.st.deleteReadingRange.run(fromSeq, toSeq).changes;
     this.depth -= n;
+    this.afterDelete(n);
     return n;
   }
 
@@ -170,6 +194,7 @@ export class Outbox {
   ackReadingSeqs(seqs: readonly number[]): number {
     const n = this.db.transaction(() => seqs.reduce((sum, s) => sum + this.st.deleteReading.run(s).changes, 0))();
     this.depth -= n;
+    this.afterDelete(n);
     return n;
   }
 
@@ -181,6 +206,7 @@ export class Outbox {
   ackMessage(seq: number): boolean {
     const n = this.st.deleteMessage.run(seq).changes;
     this.messageCount -= n;
+    this.afterDelete(n);
     return n > 0;
   }
 
@@ -215,6 +241,7 @@ export class Outbox {
     })();
     this.depth -= moved.readings;
     this.messageCount -= moved.messages;
+    this.afterDelete(moved.readings + moved.messages);
     return moved.readings + moved.messages;
   }
 
@@ -238,9 +265,10 @@ export class Outbox {
       oldestTs: oldest.length ? Math.min(...oldest) : null,
       evicted: this.meta('evicted') + this.droppedUnpersisted,
       rejected: this.meta('rejected'),
-      bytes: usedBytes(this.db),
+      bytes: bytesOnDisk(this.db, this.opts.path),
       pending: this.pending.length,
       commitErrors: this.commitErrors,
+      unstored: this.unstored,
       lastSeq: this.lastSeq,
     };
   }
@@ -295,6 +323,16 @@ export class Outbox {
     this.messageCount += result.messages - result.evicted.messages;
     this.noteEviction(result.evicted.readings + result.evicted.messages);
     return { lastSeq: result.seq, readings: result.readings, messages: result.messages };
+  }
+
+  /** Rows were deleted: hand free space back to the file system (bounded; see disk.ts). */
+  private afterDelete(n: number): void {
+    if (n === 0) return;
+    try {
+      reclaim(this.db, this.opts.path, this.disk, this.depth === 0 && this.messageCount === 0);
+    } catch (err) {
+      this.log.warn('outbox could not hand free space back', { error: errorMessage(err) });
+    }
   }
 
   private afterCommit(info: CommitInfo): void {
@@ -354,7 +392,10 @@ export class Outbox {
   private boundPending(): void {
     const limit = Math.max(10_000, this.opts.config.flushRows * PENDING_LIMIT_FACTOR);
     if (this.pending.length <= limit) return;
-    if (this.pending.dropOldestReading()) this.droppedUnpersisted++;
+    if (this.pending.dropOldestReading()) {
+      this.droppedUnpersisted++;
+      this.unstored++;
+    }
   }
 
   private refuseClosed(): boolean {

@@ -3,7 +3,7 @@ import { duration } from '../core/duration';
 
 export const outboxSchema = z
   .strictObject({
-    maxMB: z.number().positive().default(256).describe('Disk budget of the outbox database in MB; past it telemetry is evicted oldest first.'),
+    maxMB: z.number().positive().default(256).describe('Disk budget of the outbox in MB, database and WAL together; past it telemetry is evicted oldest first. Space freed by a drain is handed back.'),
     maxRows: z.number().int().positive().default(5_000_000).describe('Readings kept at most; past it telemetry is evicted oldest first.'),
     synchronous: z
       .enum(['normal', 'full'])

@@ -79,12 +79,14 @@ export interface OutboxStats {
   evicted: number;
   /** Rows the broker refused and that were set aside (persistent). */
   rejected: number;
-  /** Database size on disk (pages in use × page size), bytes. */
+  /** Size on disk: the database file's pages plus its WAL, bytes (maxMB bounds this). */
   bytes: number;
   /** Readings and messages accepted but not yet committed (memory). */
   pending: number;
   /** Failed commits (full disk, I/O errors) since start. */
   commitErrors: number;
+  /** Readings dropped from memory, never stored, because commits failed (disk full); also counted in evicted. */
+  unstored: number;
   /** Highest committed sequence number. */
   lastSeq: number;
 }

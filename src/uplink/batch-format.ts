@@ -20,6 +20,8 @@ export interface DataBatch {
   v: typeof BATCH_FORMAT_VERSION;
   gw: string;
   r: WireReading[];
+  /** Present only on the uplink's delivery probe (then r is empty; see delivery-proof.ts). */
+  probe?: string;
 }
 
 /** Sensors whose JSON prefix is remembered (the configured sensors, with room to spare). */

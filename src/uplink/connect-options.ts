@@ -1,11 +1,12 @@
 /**
  * mqtt.js client options from the uplink config. Secrets (password, key) are read from
- * files once at start and never logged. The uplink owns reconnection, so mqtt.js's own
+ * files at every connection attempt (a rotated secret needs no restart) and never logged. The uplink owns reconnection, so mqtt.js's own
  * reconnect is off (reconnectPeriod 0) and each attempt gets a fresh client.
  */
 import fs from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { ProtocolVersion } from './broker-rotation';
+import { isPlaintext, redactUrl } from './broker-url';
 import type { UplinkConfig } from './schema';
 
 /**
@@ -76,6 +77,18 @@ export function clientOptions(config: UplinkConfig, creds: Credentials, p: Conne
   if (creds.key) opts.key = creds.key;
   if (config.tls) opts.rejectUnauthorized = config.tls.rejectUnauthorized;
   return opts;
+}
+
+/** Settings that weaken the link's security, as one line each for the log and health. */
+export function insecureSettings(config: UplinkConfig): string[] {
+  const out: string[] = [];
+  if (config.tls?.rejectUnauthorized === false) {
+    out.push('TLS certificate checking is off (uplink.tls.rejectUnauthorized: false): anyone on the network path can pose as the broker');
+  }
+  if (config.password !== undefined || config.passwordFile !== undefined || config.passwordCommand !== undefined) {
+    for (const url of config.brokers.filter(isPlaintext)) out.push(`broker password sent in clear text to ${redactUrl(url)}: use mqtts:// or wss://`);
+  }
+  return out;
 }
 
 /** Connect refusals that mean "this broker does not speak MQTT 5". */

@@ -61,6 +61,8 @@ export interface DrainStats {
 type InFlight = { kind: 'readings'; from: number; to: number } | { kind: 'message'; seq: number };
 
 const REFUSED = 0x80;
+/** Refused topics remembered for the health document, at most (topics come from the outbox). */
+const MAX_REFUSED_TOPICS = 32;
 
 export class Drain {
   private publish: Publish | undefined;
@@ -75,7 +77,10 @@ export class Drain {
   private pumping = false;
   private sending = false;
   private lastRefusal = '';
+  private readonly refused = new Map<string, { reason: string; rows: number }>();
   private idleWaiters: Array<() => void> = [];
+  private finishing = false;
+  private finishWaiters: Array<() => void> = [];
   private readonly counts = { published: 0, ackedRows: 0, duplicates: 0, rejected: 0 };
   private readonly encoder: BatchEncoder;
 
@@ -94,10 +99,36 @@ export class Drain {
     this.pump();
   }
 
-  /** Stop starting new publishes but keep accepting acks of those in flight (clean stop). */
+  /** Stop starting new publishes but keep accepting acks of those in flight (clean stop, delivery not proven). */
   quiesce(): void {
     this.sending = false;
     this.clearBatchTimer();
+  }
+
+  /**
+   * Clean stop: send everything the outbox holds now, partial batches at once, and resolve
+   * when it is all acknowledged (or the session ends). When not sending (delivery not
+   * proven), only wait for what is in flight. The caller bounds the wait (drainOnStop).
+   */
+  finish(): Promise<void> {
+    if (!this.publish || !this.sending) return this.whenIdle();
+    this.finishing = true;
+    this.clearBatchTimer();
+    const done = new Promise<void>((resolve) => this.finishWaiters.push(resolve));
+    this.pump();
+    return done;
+  }
+
+  /** Start sending again after quiesce(), in the same session. */
+  resume(): void {
+    if (!this.publish || this.sending) return;
+    this.sending = true;
+    this.pump();
+  }
+
+  /** Topics the broker refuses (PUBACK ≥ 0x80) and has not accepted since, with the reason and rows set aside. */
+  refusals(): Array<{ topic: string; reason: string; rows: number }> {
+    return [...this.refused].map(([topic, r]) => ({ topic, ...r }));
   }
 
   /** Connection gone: forget what is in flight (still in the outbox; sent again next session). */
@@ -110,8 +141,10 @@ export class Drain {
     this.session++;
     this.publish = undefined;
     this.sending = false;
+    this.finishing = false;
     this.clearBatchTimer();
     this.notifyIdle();
+    this.notifyFinished();
   }
 
   /** Resolves when nothing is in flight. */
@@ -128,6 +161,7 @@ export class Drain {
   pump(): void {
     if (this.pumping || !this.sending || !this.publish) return;
     this.pumping = true;
+    let exhausted = false;
     try {
       while (this.sending && this.inflight.size < this.o.inflight) {
         const [message] = this.o.outbox.peekMessages(this.messageCursor, 1);
@@ -136,10 +170,13 @@ export class Drain {
           continue;
         }
         const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings);
-        if (rows.length === 0) break;
+        if (rows.length === 0) {
+          exhausted = true;
+          break;
+        }
         const full = rows.length >= this.o.maxReadings;
         const backlog = rows.seq(0) <= this.replayedUpTo;
-        if (!full && !backlog && !this.batchDue) {
+        if (!full && !backlog && !this.batchDue && !this.finishing) {
           this.armBatchTimer();
           break;
         }
@@ -150,6 +187,7 @@ export class Drain {
     } finally {
       this.pumping = false;
     }
+    if (this.finishing && exhausted && this.inflight.size === 0) this.notifyFinished();
   }
 
   private sendReadings(rows: ReadingBatch): void {
@@ -172,13 +210,13 @@ export class Drain {
     this.publish?.(topic, payload, opts, (err) => {
       if (session !== this.session) return; // an ended connection; the rows are sent again
       this.inflight.delete(entry);
-      this.settle(entry, err);
+      this.settle(entry, topic, err);
       this.notifyIdle();
       this.pump();
     });
   }
 
-  private settle(entry: InFlight, err: Error | undefined): void {
+  private settle(entry: InFlight, topic: string, err: Error | undefined): void {
     const code = (err as { code?: unknown } | undefined)?.code;
     if (err && !(typeof code === 'number' && code >= REFUSED)) {
       // Not a broker verdict (e.g. the write failed): leave the rows for the next session.
@@ -187,12 +225,14 @@ export class Drain {
     }
     try {
       if (!err) {
+        this.refused.delete(topic);
         this.counts.ackedRows += entry.kind === 'readings' ? this.o.outbox.ackReadings(entry.from, entry.to) : Number(this.o.outbox.ackMessage(entry.seq));
         return;
       }
       const reason = `PUBACK 0x${(code as number).toString(16)}: ${errorMessage(err)}`;
       const n = this.o.outbox.setAside(entry.kind === 'readings' ? this.readingSeqs(entry.from, entry.to) : [entry.seq], reason);
       this.counts.rejected += n;
+      if (this.refused.has(topic) || this.refused.size < MAX_REFUSED_TOPICS) this.refused.set(topic, { reason, rows: (this.refused.get(topic)?.rows ?? 0) + n });
       if (reason !== this.lastRefusal) {
         this.lastRefusal = reason;
         this.o.log.error('broker refused a message; rows set aside', { reason, rows: n });
@@ -222,6 +262,12 @@ export class Drain {
   private clearBatchTimer(): void {
     this.o.clock.clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
+  }
+
+  private notifyFinished(): void {
+    const waiters = this.finishWaiters;
+    this.finishWaiters = [];
+    for (const w of waiters) w();
   }
 
   private notifyIdle(): void {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { connect } from 'mqtt';
+import { decodeBatch } from '../../src/uplink/batch-format';
 import { startMosquitto } from '../helpers/mosquitto';
 import { record } from '../helpers/mqtt-recorder';
 import { startDaemon } from '../helpers/daemon';
@@ -21,7 +22,8 @@ test('the demo config runs end to end: data within 5 s, retained online, health 
   const d = startDaemon({ config, rulesDir: path.join(ROOT, 'rules') });
   t.after(() => d.kill());
 
-  await rec.waitFor('data', () => true, 5_000);
+  // The first data message is the uplink's delivery probe (an empty batch); wait for readings.
+  await rec.waitFor('data', (m) => decodeBatch(m.payload).r.length > 0, 5_000);
   t.diagnostic(`first data after ${Date.now() - started} ms`);
   const sensors = new Set(rec.readings().map((r) => r[0]));
   assert.ok(sensors.has('furnace.temp') && sensors.has('demo.counter'), `sensors seen: ${[...sensors].join(', ')}`);

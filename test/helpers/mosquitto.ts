@@ -2,14 +2,16 @@
  * A real Mosquitto broker for integration tests, on a free loopback port.
  * Always stop it in teardown: `t.after(() => broker.kill())`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { connectAsync } from 'mqtt';
 import { waitFor } from './wait';
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+const MOSQUITTO_PASSWD_BIN = '/usr/bin/mosquitto_passwd';
 
 export interface MosquittoOptions {
   port?: number;
@@ -19,6 +21,13 @@ export interface MosquittoOptions {
   acl?: string;
   /** Make the listener TLS-only (url becomes mqtts://). Files are PEM paths; they are copied into the broker's temp dir. */
   tls?: MosquittoTls;
+  /**
+   * Also listen for MQTT over WebSockets on a second free port (`wsUrl`; ws://, or wss:// with
+   * `tls`, same certificates and client-certificate policy as the MQTT listener).
+   */
+  websockets?: boolean;
+  /** Require these users and passwords (no anonymous clients); change them with setPasswords(). */
+  passwords?: Record<string, string>;
 }
 
 export interface MosquittoTls {
@@ -35,10 +44,14 @@ export interface MosquittoTls {
 export interface Mosquitto {
   url: string;
   port: number;
+  /** ws://127.0.0.1:<port> (wss:// with TLS) when started with `websockets`. */
+  wsUrl?: string;
   /** Graceful stop (SIGTERM), waits for exit. */
   stop(): Promise<void>;
   /** Start again on the same port (after stop or kill). */
   restart(): Promise<void>;
+  /** Replace the password file and make the running broker reload it (SIGHUP); connected clients stay. */
+  setPasswords(passwords: Record<string, string>): Promise<void>;
   /** SIGKILL, waits for exit; also removes the temp dir. Safe to call twice. */
   kill(): Promise<void>;
 }
@@ -67,7 +80,22 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const port = opts.port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, ...(opts.tls ? tlsLines(opts.tls, dir) : []), 'allow_anonymous true', 'log_dest none'];
+  const passwordFile = path.join(dir, 'passwords');
+  const writePasswords = (passwords: Record<string, string>) => {
+    fs.writeFileSync(passwordFile, '');
+    for (const [user, password] of Object.entries(passwords)) {
+      const r = spawnSync(MOSQUITTO_PASSWD_BIN, ['-b', passwordFile, user, password], { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`mosquitto_passwd failed for ${user}`);
+    }
+    fs.chmodSync(passwordFile, 0o644); // throwaway test passwords; read by the broker after it drops root
+  };
+  if (opts.passwords) writePasswords(opts.passwords);
+  const auth = opts.passwords ? ['allow_anonymous false', `password_file ${passwordFile}`] : ['allow_anonymous true'];
+  const lines = [`listener ${port} 127.0.0.1`, ...(opts.tls ? tlsLines(opts.tls, dir) : [])];
+  const wsPort = opts.websockets ? await freePort() : undefined;
+  // Mosquitto 2.0.11 needs a plain listener besides a websockets one ("Unable to start any listening sockets").
+  if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...(opts.tls ? tlsLines(opts.tls, dir) : []));
+  lines.push(...auth, 'log_dest none');
   lines.push(opts.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false');
   if (opts.acl !== undefined) {
     fs.writeFileSync(path.join(dir, 'acl'), opts.acl + '\n');
@@ -102,7 +130,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return {
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
+    ...(wsPort !== undefined ? { wsUrl: `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${wsPort}` } : {}),
     stop: () => terminate('SIGTERM'),
+    setPasswords: async (passwords) => {
+      writePasswords(passwords);
+      child?.kill('SIGHUP');
+      // The reload is not acknowledged; a fresh client with the new password is the proof.
+      await waitFor(() => passwordAccepted(port, passwords), { what: 'mosquitto reloaded its password file' });
+    },
     restart: async () => {
       await terminate('SIGTERM');
       await launch();
@@ -112,6 +147,16 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** True when the broker on `port` accepts the first user of `passwords` with its password (MQTT 3.1.1 CONNACK 0). */
+async function passwordAccepted(port: number, passwords: Record<string, string>): Promise<boolean> {
+  const [user, password] = Object.entries(passwords)[0] ?? [];
+  if (user === undefined) return true;
+  const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, username: user, password, reconnectPeriod: 0, connectTimeout: 1000 }).catch(() => undefined);
+  if (!client) return false;
+  await client.endAsync(true);
+  return true;
 }
 
 /** Listener lines for a TLS listener; the PEM files are copied into `dir`, readable by the mosquitto user. */

@@ -129,33 +129,33 @@ test('over maxRows the oldest telemetry is evicted down to 99 %, messages kept, 
 
 test('over maxMB telemetry goes first; messages go only once no telemetry is left', (t) => {
   const log = memoryLogger('warn');
-  const maxMB = 0.1; // 104 857 bytes
+  const maxMB = 0.5; // 524 288 bytes, database and WAL together
   const file = tempDb(t);
   const ob = new Outbox({ path: file, config: outboxSchema.parse({ maxMB }), clock: new VirtualClock(), log });
   t.after(() => ob.close());
   ob.addMessage({ topic: 'x/events', payload: 'keep me', priority: 'event' }); // seq 1
-  for (let i = 0; i < 20_000; i++) ob.add(reading(`s${i % 10}`, i, i * 0.5)); // seq 2..20001
+  for (let i = 0; i < 40_000; i++) ob.add(reading(`s${i % 10}`, i, i * 0.5)); // seq 2..40001
   ob.flush();
   let st = ob.stats();
   assert.ok(st.bytes <= maxMB * 1024 * 1024, `bytes ${st.bytes} within budget`);
   assert.ok(st.evicted > 0);
-  assert.equal(st.evicted + st.depth, 20_000, 'every reading is either kept or counted as evicted');
+  assert.equal(st.evicted + st.depth, 40_000, 'every reading is either kept or counted as evicted');
   assert.equal(st.messages, 1);
-  const kept = ob.peekReadings(0, 20_000);
-  assert.equal(kept.at(-1)?.seq, 20_001, 'the newest reading is kept');
-  assert.equal(kept[0].seq, 20_002 - kept.length, 'kept readings are the newest, contiguous');
+  const kept = ob.peekReadings(0, 40_000);
+  assert.equal(kept.at(-1)?.seq, 40_001, 'the newest reading is kept');
+  assert.equal(kept[0].seq, 40_002 - kept.length, 'kept readings are the newest, contiguous');
   assert.equal(log.lines.filter((l) => String(l.msg).includes('evicting')).length, 1, 'one log line per episode');
 
-  ob.ackReadings(0, 20_001);
+  ob.ackReadings(0, 40_001);
   const before = ob.stats().evicted;
   const big = Buffer.alloc(4096, 1);
-  for (let i = 0; i < 60; i++) ob.addMessage({ topic: 'x/events', payload: big, priority: 'event' }); // seq 20002..20061
+  for (let i = 0; i < 150; i++) ob.addMessage({ topic: 'x/events', payload: big, priority: 'event' }); // seq 40002..40151
   st = ob.stats();
   assert.ok(st.bytes <= maxMB * 1024 * 1024);
   assert.ok(st.evicted > before, 'with no telemetry left, old messages are evicted');
   const msgs = ob.peekMessages(0, 100);
-  assert.equal(msgs.at(-1)?.seq, 20_061);
-  assert.equal(msgs.length + (st.evicted - before), 61, 'the "keep me" event plus 60 big ones, kept or counted');
+  assert.equal(msgs.at(-1)?.seq, 40_151);
+  assert.equal(msgs.length + (st.evicted - before), 151, 'the "keep me" event plus 150 big ones, kept or counted');
 });
 
 test('reopening recovers committed rows and never reuses a sequence number', (t) => {
@@ -218,7 +218,7 @@ test('stats report depth, messages, oldest timestamp and size', (t) => {
   const clock = new VirtualClock(10_000);
   const ob = open(tempDb(t), {}, clock);
   t.after(() => ob.close());
-  assert.deepEqual({ ...ob.stats(), bytes: 0 }, { depth: 0, messages: 0, oldestTs: null, evicted: 0, rejected: 0, bytes: 0, pending: 0, commitErrors: 0, lastSeq: 0 });
+  assert.deepEqual({ ...ob.stats(), bytes: 0 }, { depth: 0, messages: 0, oldestTs: null, evicted: 0, rejected: 0, bytes: 0, pending: 0, commitErrors: 0, unstored: 0, lastSeq: 0 });
   ob.add(reading('a', 7000, 1));
   assert.equal(ob.stats().pending, 1);
   ob.addMessage({ topic: 'x/events', payload: 'e', priority: 'event' }); // committed at clock 10 000

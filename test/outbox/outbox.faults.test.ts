@@ -1,4 +1,4 @@
-/** Outbox under faults: a full disk on commit, and kill -9 of the writing process. */
+/** Outbox under faults: a full disk on commit (retried with backoff, drops counted, reported), and kill -9 of the writing process. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,8 +11,11 @@ import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema } from '../../src/outbox/schema';
 import { tempDir } from '../helpers/temp';
 
-
-test('a full disk keeps the batch in memory, counts and logs once, and commits it once space is back', (t) => {
+/**
+ * An outbox (flushRows 1000, flushInterval 100 ms) on a database capped at its current size
+ * (max_page_count = 1 clamps to it): any growth is SQLITE_FULL, as on a full disk.
+ */
+function fullDiskOutbox(t: { after(fn: () => void): void }) {
   const log = memoryLogger('info');
   const clock = new VirtualClock();
   let db: Database.Database | undefined;
@@ -25,7 +28,12 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
   });
   t.after(() => ob.close());
   assert.ok(db);
-  db.pragma('max_page_count = 1'); // clamps to the current size: any growth is SQLITE_FULL
+  db.pragma('max_page_count = 1');
+  return { ob, db, log, clock };
+}
+
+test('a full disk keeps the batch in memory, counts and logs once, and commits it once space is back', (t) => {
+  const { ob, db, log, clock } = fullDiskOutbox(t);
   for (let i = 0; i < 999; i++) ob.add(reading('s', i, i));
   assert.doesNotThrow(() => ob.add(reading('s', 999, 999)), 'the 1000th reading triggers a commit that fails');
   let st = ob.stats();
@@ -39,7 +47,7 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
   assert.equal(errors[0].code, 'SQLITE_FULL');
 
   db.pragma('max_page_count = 1000000');
-  clock.advance(100);
+  clock.advance(200); // retries back off: 100 ms, then 200 ms
   st = ob.stats();
   assert.equal(st.pending, 0);
   assert.equal(st.depth, 1000);
@@ -49,6 +57,42 @@ test('a full disk keeps the batch in memory, counts and logs once, and commits i
     [1, 0, 1000, 999],
   );
   assert.ok(log.lines.some((l) => l.msg === 'outbox commits recovered'));
+});
+
+test('a full disk: retries back off, add() does not retry per reading, drops are counted, the problem is reported, then it recovers', (t) => {
+  const { ob, db, log, clock } = fullDiskOutbox(t);
+  for (let i = 0; i < 1000; i++) ob.add(reading('s', i, i)); // the 1000th add commits, and fails
+  assert.equal(ob.stats().commitErrors, 1);
+  for (let i = 1000; i < 5000; i++) ob.add(reading('s', i, i));
+  assert.equal(ob.stats().commitErrors, 1, 'no commit per add while the disk is full');
+  // Retries after 100, 200, 400 ms (doubling from flushInterval).
+  clock.advance(100);
+  assert.equal(ob.stats().commitErrors, 2);
+  clock.advance(199);
+  assert.equal(ob.stats().commitErrors, 2);
+  clock.advance(1);
+  assert.equal(ob.stats().commitErrors, 3);
+  clock.advance(400);
+  assert.equal(ob.stats().commitErrors, 4);
+  assert.equal(log.lines.filter((l) => l.level === 'error').length, 1, 'one log line for the episode');
+  const [problem] = ob.problems();
+  assert.match(problem, /^outbox cannot store readings \(SQLITE_FULL: .*\): 5000 held in memory, 0 dropped; next try in 800 ms$/);
+  // The memory bound is max(10 000, 20 × flushRows) = 20 000: 20 005 readings in all drop the 5 oldest.
+  for (let i = 5000; i < 20_005; i++) ob.add(reading('s', i, i));
+  const st = ob.stats();
+  assert.equal(st.pending, 20_000);
+  assert.equal(st.unstored, 5);
+  assert.equal(st.evicted, 5);
+  assert.match(ob.problems()[0], /: 20000 held in memory, 5 dropped;/);
+  db.pragma('max_page_count = 1000000'); // space is back
+  clock.advance(800);
+  assert.equal(ob.stats().pending, 0);
+  assert.equal(ob.stats().depth, 20_000);
+  assert.deepEqual(ob.problems(), []);
+  assert.ok(log.lines.some((l) => l.msg === 'outbox commits recovered'));
+  // Recovered: the next full batch commits at once again.
+  for (let i = 0; i < 1000; i++) ob.add(reading('t', i, i));
+  assert.equal(ob.stats().depth, 21_000);
 });
 
 for (const synchronous of ['normal', 'full'] as const) {

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/core/clock';
 import { memoryLogger } from '../../src/core/logger';
 import { Outbox } from '../../src/outbox/outbox';
 import { outboxSchema, type OutboxConfig } from '../../src/outbox/schema';
-import { uplinkSchema } from '../../src/uplink/schema';
+import { uplinkSchema, type UplinkConfig } from '../../src/uplink/schema';
 import { Uplink, type MqttFactory } from '../../src/uplink/uplink';
 import { waitFor } from '../helpers/wait';
 
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   mqttFactory?: MqttFactory;
   health?: () => Record<string, unknown>;
   random?: () => number;
+  /** Applied after schema validation: what code (not a config file) could hand the uplink. */
+  unchecked?: Partial<UplinkConfig>;
 }
 
 export function makeUplink(t: After, o: HarnessOptions) {
@@ -45,6 +47,7 @@ export function makeUplink(t: After, o: HarnessOptions) {
     batch: { maxReadings: 500, maxDelay: '20ms' },
     ...o.uplink,
   });
+  Object.assign(config, o.unchecked);
   const uplink = new Uplink({
     config,
     gatewayId: o.gatewayId ?? 'gw1',
@@ -63,19 +66,27 @@ export function makeUplink(t: After, o: HarnessOptions) {
   return { uplink, outbox, log, clock };
 }
 
-/** An observing client that records every message it receives on `filters`. */
-export async function observe(t: After, url: string, filters: string[], opts: IClientOptions = {}) {
+/** The uplink's delivery probe: an empty data batch with a "probe" field. */
+export const isProbe = (payload: Buffer): boolean => payload.includes('"probe":');
+
+/**
+ * An observing client that records every message it receives on `filters`; the uplink's
+ * delivery probes are left out unless `keepProbes`.
+ */
+export async function observe(t: After, url: string, filters: string[], opts: IClientOptions = {}, keepProbes = false) {
   const client: MqttClient = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 100, ...opts });
   const got: Received[] = [];
   t.after(() => client.endAsync(true));
-  client.on('message', (topic, payload, packet) => got.push({ topic, payload, retain: packet.retain }));
+  client.on('message', (topic, payload, packet) => {
+    if (keepProbes || !isProbe(payload)) got.push({ topic, payload, retain: packet.retain });
+  });
   if (filters.length) await client.subscribeAsync(filters, { qos: 1 });
   return { client, got };
 }
 
 /** The retained payload of `topic` as a fresh client sees it. */
-export async function retained(url: string, topic: string): Promise<string | undefined> {
-  const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+export async function retained(url: string, topic: string, opts: IClientOptions = {}): Promise<string | undefined> {
+  const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
   try {
     let value: string | undefined;
     client.on('message', (_t, payload, packet) => {
@@ -90,3 +101,6 @@ export async function retained(url: string, topic: string): Promise<string | und
 }
 
 export const waitOnline = (uplink: Uplink, timeoutMs = 5000) => waitFor(() => uplink.state === 'online', { timeoutMs, what: 'uplink online' });
+/** Online and delivery proven (the drain sends from then on). */
+export const waitVerified = (uplink: Uplink, timeoutMs = 5000) =>
+  waitFor(() => uplink.state === 'online' && uplink.stats().delivery.state === 'verified', { timeoutMs, what: 'uplink online, delivery verified' });

@@ -2,12 +2,19 @@
  * A TCP proxy in front of a broker, to fault the wire: hold broker→client bytes
  * (PUBACKs wait), cut every connection abruptly, or answer an MQTT 5 CONNECT the way
  * an MQTT 3.1.1-only broker does (CONNACK return code 0x01) while passing 3.1.1 through.
+ * `onMqtt5: 'close'` is RabbitMQ 3.x's MQTT plugin (Debian bookworm ships 3.10.8): its frame
+ * parser (deps/rabbitmq_mqtt/src/rabbit_mqtt_frame.erl) reads the client id right after the
+ * keepalive, where MQTT 5 puts its properties; the match fails, or protocol_name_approved(5,
+ * "MQTT") is false, the connection process stops and the socket is closed with no CONNACK.
+ * `'reset'` is the same with a TCP RST (a broker or load balancer that aborts instead).
  */
 import net from 'node:net';
 
 export interface ProxyOptions {
   targetPort: number;
   refuseMqtt5?: boolean;
+  /** Hang up on an MQTT 5 CONNECT without any CONNACK: FIN ('close') or RST ('reset'). */
+  onMqtt5?: 'close' | 'reset';
 }
 
 export interface TcpProxy {
@@ -43,6 +50,11 @@ export async function startProxy(opts: ProxyOptions): Promise<TcpProxy> {
       if (level !== undefined) connectLevels.push(level);
       if (opts.refuseMqtt5 && level === 5) {
         client.end(Buffer.from([0x20, 0x02, 0x00, 0x01])); // CONNACK, 3.1.1 "unacceptable protocol version"
+        return;
+      }
+      if (opts.onMqtt5 && level === 5) {
+        if (opts.onMqtt5 === 'close') client.end();
+        else client.resetAndDestroy();
         return;
       }
       const upstream = net.connect({ port: opts.targetPort, host: '127.0.0.1' });

@@ -91,3 +91,15 @@ test('an unreadable CA, certificate or key file makes start() throw naming the f
     assert.equal(uplink.state, 'idle');
   }
 });
+
+test('a CA file replaced under the running uplink is used from the next attempt on (no restart)', async (t) => {
+  const ca = path.join(pki.dir, 'rotated-ca.pem');
+  fs.copyFileSync(pki.otherCaCert, ca); // the wrong CA first: every attempt fails verification
+  t.after(() => fs.rmSync(ca, { force: true }));
+  const { uplink, log } = makeUplink(t, { brokers: [broker.url], gatewayId: 'tls6', uplink: { tls: { ...clientTls(), ca } } });
+  uplink.start();
+  await waitFor(() => attempts(log) >= 2, { what: 'a second failed attempt' });
+  assert.match(uplink.stats().lastError ?? '', /certificate/);
+  fs.copyFileSync(pki.caCert, ca); // the right CA, as a certificate rotation would put it
+  await waitOnline(uplink);
+});

@@ -6,7 +6,7 @@ import { reading } from '../../src/core/reading';
 import { decodeBatch } from '../../src/uplink/batch-format';
 import { startMosquitto } from '../helpers/mosquitto';
 import { waitFor } from '../helpers/wait';
-import { makeUplink, observe, retained, waitOnline } from './harness';
+import { makeUplink, observe, retained, waitOnline, waitVerified } from './harness';
 import { startProxy } from './tcp-proxy';
 
 test('after CONNACK the status topic holds a retained "online"', async (t) => {
@@ -55,7 +55,7 @@ test('the outbox drains in order, in batches, and rows are deleted only after PU
   const { got } = await observe(t, broker.url, ['fieldgate/gw1/data']);
   const { uplink, outbox } = makeUplink(t, { brokers: [proxy.url], uplink: { batch: { maxReadings: 500, maxDelay: '20ms' } } });
   uplink.start();
-  await waitOnline(uplink);
+  await waitVerified(uplink);
   proxy.holdDownstream(); // PUBACKs from now on are held in the proxy
   for (let i = 0; i < 1200; i++) outbox.add(reading(`s${i % 7}`, 1000 + i, i));
   outbox.flush();
