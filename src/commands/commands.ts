@@ -34,6 +34,11 @@ export { MAX_PAYLOAD_BYTES } from './bounds';
 export interface CommandMeta {
   responseTopic?: string;
   correlationData?: Buffer;
+  /**
+   * Delivered as a retained message (the broker's desired state for the actuator,
+   * sent on every subscribe): reconciled instead of answered from the log.
+   */
+  retained?: boolean;
 }
 
 export type CommandSource = 'cloud' | 'local';
@@ -98,6 +103,9 @@ export class CommandHandler {
     if (source === 'cloud' && !cfg.cloud) return this.refuse(actuator, id, `actuator "${actuator}" is not cloud-controllable (cloud: false)`, meta);
     const fingerprint = fingerprintOf(fields);
     const seen = this.commandLog.get(actuator, id);
+    if (seen && meta.retained && seen.fingerprint === fingerprint && fields.value !== undefined && seen.result.final) {
+      return this.reconcile(cfg, id, fields, meta);
+    }
     if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint, seen.result, meta);
     let budget = this.perActuator.get(actuator);
     if (!budget) this.perActuator.set(actuator, (budget = new MinuteBudget(this.cfg.maxPerMinute)));
@@ -216,6 +224,27 @@ export class CommandHandler {
     if (s?.value !== undefined) r.applied = s.value;
     if (s?.owner) r.owner = s.owner;
     return r;
+  }
+
+  /**
+   * A retained command seen before arrives again (a reconnect, a lost session, a
+   * restart): it is the desired state. Equal to what the actuator holds: answered
+   * with the current truth, not re-applied. Different (the actuator went back to
+   * its initial value after a restart, a rule moved it): applied again, through
+   * the arbiter's priorities and the command's expiry, and answered as a new one.
+   */
+  private reconcile(cfg: ActuatorConfig, id: string, fields: Record<string, unknown>, meta: CommandMeta): void {
+    const now = this.opts.clock.now();
+    const current = this.opts.arbiter.status().find((a) => a.id === cfg.id);
+    if (current && !current.failing && current.value === fields.value && current.wanted === fields.value) {
+      this.counts.duplicates++;
+      return this.publish(cfg.id, { id, ok: true, status: 'applied', final: true, applied: current.value, owner: current.owner, duplicate: true, ts: now }, meta);
+    }
+    this.log.info('retained command differs from the actuator: applying it again (desired state)', { actuator: cfg.id, id, value: fields.value, current: current?.value });
+    this.execute(cfg, id, fields, 'cloud', (r) => {
+      this.commandLog.remember(cfg.id, id, { firstSeen: now, fingerprint: fingerprintOf(fields), result: r });
+      this.publish(cfg.id, r, meta);
+    });
   }
 
   private answerSeen(actuator: string, id: string, same: boolean, result: CommandResult, meta: CommandMeta): void {

@@ -77,6 +77,8 @@ export interface LoggerOptions {
   now?: () => number;
   /** Start each line with its journald priority prefix (see isJournalStream). */
   journalPriority?: boolean;
+  /** Also keep each line (without the prefix) in this ring, for `req/logs`. */
+  keep?: { push(level: Exclude<LogLevel, 'silent'>, line: string): void };
 }
 
 export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
@@ -87,7 +89,9 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
     if (RANK[level] < min) return;
     const rec = { ts: new Date(now()).toISOString(), level, msg, ...base, ...(fields ? (redact(fields) as LogFields) : {}) };
     const prefix = opts.journalPriority ? `<${JOURNAL_PRIORITY[level]}>` : '';
-    write(prefix + JSON.stringify(rec) + '\n');
+    const line = JSON.stringify(rec);
+    opts.keep?.push(level, line);
+    write(prefix + line + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -24,6 +24,8 @@ import { assessHealth, EvictionWatch } from './health';
 import { AlarmRegistry } from './alarms';
 import { ActuatorStates } from './actuator-state';
 import { SensorMonitor } from './sensor-monitor';
+import { intParam, onlyParams, RequestHandler, type RequestKind } from '../commands/requests';
+import type { LogRing } from '../core/log-ring';
 import type { TimerHandle } from '../core/clock';
 import type { OutboxMessage } from '../outbox/types';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
@@ -45,6 +47,8 @@ export interface DaemonOptions {
   driverFactories?: Record<string, (ctx: DriverContext) => Driver | Promise<Driver>>;
   mqttFactory?: MqttFactory;
   systemRoot?: string;
+  /** The recent log lines (`req/logs`); the daemon's logger keeps them (see run.ts). */
+  logRing?: LogRing;
 }
 
 /**
@@ -153,6 +157,24 @@ export class Daemon implements GatewayView {
       this.uplink.onCommand((actuator, payload, meta) => {
         this.commands.handleCommand(actuator, payload, meta, 'cloud');
       });
+      const requests = new RequestHandler({
+        clock: opts.clock,
+        log: opts.log.child({ component: 'requests' }),
+        kinds: this.requestKinds(),
+        responseTopics: {
+          allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics],
+          commandFilter: this.topics.commandFilter,
+          requestFilter: this.topics.requestFilter,
+        },
+        publish: (name, result, meta) =>
+          this.gateway.outbox.addMessage({
+            topic: meta.responseTopic ?? this.topics.requestResult(name),
+            payload: JSON.stringify(result),
+            priority: 'result',
+            properties: meta.correlationData ? { correlationData: meta.correlationData } : undefined,
+          }),
+      });
+      this.uplink.onRequest((name, payload, meta) => requests.handle(name, payload, meta));
     }
   }
 
@@ -188,6 +210,41 @@ export class Daemon implements GatewayView {
 
   private publishAlarms(): void {
     this.gateway.outbox.addMessage({ topic: this.topics.alarms, payload: JSON.stringify(this.alarmRegistry.document()), priority: 'event', retain: true });
+  }
+
+  /** What the cloud may ask on req/<name>; each checks its own parameters. */
+  private requestKinds(): Record<string, RequestKind> {
+    const levels = ['debug', 'info', 'warn', 'error'] as const;
+    return {
+      ping: (p) => {
+        onlyParams(p, []);
+        return { pong: true, version: VERSION, uptimeS: Math.round((this.clock.now() - this.gateway.startedAt) / 1000) };
+      },
+      health: (p) => {
+        onlyParams(p, []);
+        return this.status();
+      },
+      logs: (p) => {
+        onlyParams(p, ['lines', 'level', 'maxBytes']);
+        const level = p.level ?? 'info';
+        if (!levels.includes(level as (typeof levels)[number])) throw new Error(`level must be one of ${levels.join(', ')}`);
+        if (!this.opts.logRing) throw new Error('this daemon keeps no log lines');
+        return this.opts.logRing.tail(intParam(p, 'lines', 1, 200, 50), level as (typeof levels)[number], intParam(p, 'maxBytes', 256, 32 * 1024, 16 * 1024));
+      },
+      trace: (p) => {
+        onlyParams(p, ['sensor', 'timeoutMs']);
+        if (typeof p.sensor !== 'string' || p.sensor.length === 0 || p.sensor.length > 200) throw new Error('sensor must be a sensor id');
+        return this.readFresh(p.sensor, intParam(p, 'timeoutMs', 100, 30_000, 10_000));
+      },
+      'alarm.ack': (p) => {
+        onlyParams(p, ['alarm', 'by']);
+        if (typeof p.alarm !== 'string' || p.alarm.length === 0 || p.alarm.length > 256) throw new Error('alarm must be an alarm id');
+        const by = typeof p.by === 'string' && p.by.length > 0 && p.by.length <= 100 ? p.by : 'cloud';
+        const res = this.ackAlarm(p.alarm, `cloud:${by}`);
+        if (!res.ok) throw new Error(res.error ?? 'refused');
+        return res.alarm;
+      },
+    };
   }
 
   alarms(): AlarmView[] {

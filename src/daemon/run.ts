@@ -4,6 +4,7 @@ import { EXIT } from '../cli/command';
 import { systemClock } from '../core/clock';
 import { createLogger, errorMessage, isJournalStream, type LogLevel } from '../core/logger';
 import { VERSION } from '../core/version';
+import { LogRing } from '../core/log-ring';
 import { loadConfigFile } from '../config/load';
 import type { GatewayConfig } from '../config/schema';
 import { formatProblem } from '../config/yaml-source';
@@ -57,8 +58,9 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
     return EXIT.FAIL;
   }
   const config = res.value.config;
+  const logRing = new LogRing();
   const log = createLogger(
-    { level: opts.logLevel ?? config.gateway.logLevel, journalPriority: isJournalStream(1, io.env) },
+    { level: opts.logLevel ?? config.gateway.logLevel, journalPriority: isJournalStream(1, io.env), keep: logRing },
     { gw: config.gateway.id },
   );
   const { stateDir, rulesDir, socketPath } = daemonPaths(opts, config);
@@ -90,7 +92,7 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
 
   log.info('starting fieldgate', { version: VERSION, config: path.resolve(opts.configFile), stateDir, rulesDir, socket: socketPath, pid: process.pid });
   try {
-    daemon = new Daemon({ loaded: res.value, stateDir, rulesDir, clock: systemClock, log });
+    daemon = new Daemon({ loaded: res.value, stateDir, rulesDir, clock: systemClock, log, logRing });
   } catch (err) {
     log.error('cannot start', { error: errorMessage(err) });
     io.err(`fieldgate: cannot start: ${errorMessage(err)}\n`);

@@ -8,6 +8,8 @@
  *   alarms                 retained list of the active alarms
  *   cmd/<actuator>         commands from the cloud (subscribed as cmd/+)
  *   cmd/<actuator>/result  our answers (never matched by cmd/+)
+ *   req/<name>             requests from the cloud: health, logs, trace, ping, alarm.ack (subscribed as req/+)
+ *   req/<name>/result      our answers
  */
 export interface UplinkTopics {
   base: string;
@@ -23,11 +25,16 @@ export interface UplinkTopics {
   commandResult(actuator: string): string;
   /** The actuator a command topic addresses, or undefined for any other topic. */
   actuatorOf(topic: string): string | undefined;
+  requestFilter: string;
+  requestResult(name: string): string;
+  /** The request name of a request topic, or undefined. */
+  requestOf(topic: string): string | undefined;
 }
 
 export function uplinkTopics(prefix: string, gatewayId: string): UplinkTopics {
   const base = `${prefix}/${gatewayId}`;
   const cmd = `${base}/cmd/`;
+  const req = `${base}/req/`;
   return {
     base,
     status: `${base}/status`,
@@ -39,10 +46,15 @@ export function uplinkTopics(prefix: string, gatewayId: string): UplinkTopics {
     commandFilter: `${cmd}+`,
     command: (actuator) => cmd + actuator,
     commandResult: (actuator) => `${cmd}${actuator}/result`,
-    actuatorOf: (topic) => {
-      if (!topic.startsWith(cmd)) return undefined;
-      const rest = topic.slice(cmd.length);
-      return rest.length > 0 && !rest.includes('/') ? rest : undefined;
-    },
+    actuatorOf: (topic) => oneLevelBelow(cmd, topic),
+    requestFilter: `${req}+`,
+    requestResult: (name) => `${req}${name}/result`,
+    requestOf: (topic) => oneLevelBelow(req, topic),
   };
+}
+
+function oneLevelBelow(prefix: string, topic: string): string | undefined {
+  if (!topic.startsWith(prefix)) return undefined;
+  const rest = topic.slice(prefix.length);
+  return rest.length > 0 && !rest.includes('/') ? rest : undefined;
 }

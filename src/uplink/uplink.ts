@@ -39,8 +39,12 @@ export type MqttFactory = (url: string, opts: IClientOptions) => MqttClient;
 export interface CommandMeta {
   responseTopic?: string;
   correlationData?: Buffer;
+  /** Delivered as a retained message: the broker's desired state. */
+  retained?: boolean;
 }
 export type CommandHandler = (actuator: string, payload: Buffer, meta: CommandMeta) => void;
+/** A request on <prefix>/<id>/req/<name> (health, logs, trace, ping, alarm.ack). */
+export type RequestHandler = (name: string, payload: Buffer, meta: CommandMeta) => void;
 
 export interface UplinkOptions {
   config: UplinkConfig;
@@ -91,6 +95,7 @@ export class Uplink {
   private beginDrain: (() => void) | undefined;
   private readonly log: Logger;
   private readonly handlers = new Set<CommandHandler>();
+  private readonly requestHandlers = new Set<RequestHandler>();
   private client: MqttClient | undefined;
   private attempt = 0;
   private attemptProtocol: ProtocolVersion = 5;
@@ -174,6 +179,12 @@ export class Uplink {
   onCommand(handler: CommandHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /** Receive requests (topic <prefix>/<id>/req/<name>). Returns an unsubscribe function. */
+  onRequest(handler: RequestHandler): () => void {
+    this.requestHandlers.add(handler);
+    return () => this.requestHandlers.delete(handler);
   }
 
   stats(): UplinkStats {
@@ -279,12 +290,12 @@ export class Uplink {
     this.errors.connected();
     this.setState('online', { broker: this.shownUrl, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
     client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.errors.note(err));
-    if (!ack.sessionPresent) {
-      client.subscribe(this.topics.commandFilter, { qos: 1 }, (err, granted) => {
-        if (err) this.errors.note(err);
-        else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filter: this.topics.commandFilter });
-      });
-    }
+    // Subscribed on every connect, session or not: the broker then sends the retained
+    // commands (desired states) again, which the command handler reconciles.
+    client.subscribe([this.topics.commandFilter, this.topics.requestFilter], { qos: 1 }, (err, granted) => {
+      if (err) this.errors.note(err);
+      else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filters: [this.topics.commandFilter, this.topics.requestFilter] });
+    });
     this.publishHeartbeat(client);
     this.timers.heartbeat = this.o.clock.setInterval(() => this.publishHeartbeat(client), this.o.config.heartbeat);
     const lifetime = this.o.config.passwordCommand?.lifetime;
@@ -341,9 +352,23 @@ export class Uplink {
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const actuator = this.topics.actuatorOf(topic);
     if (this.proof.received(topic, payload)) return;
+    const request = actuator === undefined ? this.topics.requestOf(topic) : undefined;
+    if (request !== undefined) {
+      // A retained request is a stale question: requests are answered only when asked.
+      if (packet.retain) return;
+      const meta: CommandMeta = { responseTopic: packet.properties?.responseTopic, correlationData: packet.properties?.correlationData };
+      for (const handler of this.requestHandlers) {
+        try {
+          handler(request, payload, meta);
+        } catch (err) {
+          this.log.error('request handler failed', { request, error: errorMessage(err) });
+        }
+      }
+      return;
+    }
     if (actuator === undefined) return;
     this.commands++;
-    const meta: CommandMeta = { responseTopic: packet.properties?.responseTopic, correlationData: packet.properties?.correlationData };
+    const meta: CommandMeta = { responseTopic: packet.properties?.responseTopic, correlationData: packet.properties?.correlationData, retained: packet.retain };
     for (const handler of this.handlers) {
       try {
         handler(actuator, payload, meta);

@@ -92,12 +92,14 @@ test('an uncaught exception in the daemon: failsafe values written, offline publ
   t.after(() => rec.close());
   const dir = tempDir('fg-fault-');
   // A fault thrown from a timer callback, exactly as a library bug would raise it, preloaded
-  // into the real process; it fires once the test creates the trigger file.
+  // into the real process; it fires once the test creates the trigger file. Main thread only:
+  // NODE_OPTIONS also preloads it into tsx's module-loader worker, whose own fault would end
+  // the process from the outside (a test artefact; the installed daemon has no such worker).
   const fault = path.join(dir, 'fault.js');
   const trigger = path.join(dir, 'fault-now');
   fs.writeFileSync(
     fault,
-    "const fs = require('node:fs');\nconst t = setInterval(() => { if (fs.existsSync(process.env.FAULT_TRIGGER)) { clearInterval(t); throw new Error('boom from a library callback'); } }, 50);\nt.unref();\n",
+    "const fs = require('node:fs');\nif (require('node:worker_threads').isMainThread) {\nconst t = setInterval(() => { if (fs.existsSync(process.env.FAULT_TRIGGER)) { clearInterval(t); throw new Error('boom from a library callback'); } }, 50);\nt.unref();\n}\n",
   );
   const d = startDaemon({ config: CONFIG(broker.url, slave.port), dir, env: { NODE_OPTIONS: `--require ${fault}`, FAULT_TRIGGER: trigger } });
   t.after(() => d.kill());
@@ -106,8 +108,9 @@ test('an uncaught exception in the daemon: failsafe values written, offline publ
   fs.writeFileSync(trigger, '');
   const code = await d.exited;
   assert.equal(code, 1, 'exits non-zero so systemd restarts a clean process');
-  assert.equal(bank.coils[0], 0, 'heater off');
-  assert.equal(bank.holding[1], 0, 'valve closed');
+  const stopLog = JSON.stringify(d.logs.slice(-12)) + d.stderr.join('');
+  assert.equal(bank.coils[0], 0, `heater off; ${stopLog}`);
+  assert.equal(bank.holding[1], 0, `valve closed; ${stopLog}`);
   const fault1 = d.logs.find((l) => /^uncaught exception/.test(String(l.msg)));
   assert.equal(fault1?.level, 'error', JSON.stringify(d.logs.filter((l) => l.level === 'error')));
   assert.match(String(fault1?.msg), /^uncaught exception: the process is in an unknown state/);

@@ -43,11 +43,11 @@ function problems(file: string): string[] {
 
 test('the example config as install.sh copies it names a password file and a CA that do not exist yet', () => {
   // gateway.example.yaml line 23 "  passwordFile: /etc/fieldgate/mqtt-password": value at column 17;
-  // line 25 "    ca: /etc/fieldgate/ca.pem": value at column 9. Neither file exists on a build machine.
+  // line 26 (after the passwordCommand comment) "    ca: /etc/fieldgate/ca.pem": value at column 9. Neither file exists on a build machine.
   assert.equal(fs.existsSync('/etc/fieldgate/mqtt-password'), false, 'precondition: no /etc/fieldgate/mqtt-password here');
   assert.deepEqual(problems(EXAMPLE), [
     `${EXAMPLE}:23:17: uplink.passwordFile: /etc/fieldgate/mqtt-password does not exist; create it with the broker password on its first line (chgrp fieldgate FILE; chmod 0640 FILE), or remove this key`,
-    `${EXAMPLE}:25:9: uplink.tls.ca: /etc/fieldgate/ca.pem does not exist; copy the PEM certificate there, or remove this key`,
+    `${EXAMPLE}:26:9: uplink.tls.ca: /etc/fieldgate/ca.pem does not exist; copy the PEM certificate there, or remove this key`,
   ]);
 });
 
