@@ -35,9 +35,31 @@ export function describeStartError(err: unknown, port: string): Error {
   const msg = errorMessage(err);
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || /no such file or directory/i.test(msg)) return new Error(`no Zigbee adapter at ${port} (unplugged, or wrong path; prefer /dev/serial/by-id/...): ${msg}`);
-  if (/cannot lock port/i.test(msg)) return new Error(`${port} is in use by another process (Cannot lock port); stop zigbee2mqtt/ModemManager or whatever holds it: ${msg}`);
+  if (/cannot lock port/i.test(msg)) return new Error(`${port} is locked by another program (Cannot lock port): find it with \`fuser -v ${port}\` (often zigbee2mqtt, or ModemManager probing the tty) and stop it: ${msg}`);
   if (code === 'EACCES' || /permission denied/i.test(msg)) return new Error(`no permission to open ${port}: add the daemon's user to group dialout: ${msg}`);
   return new Error(`Zigbee adapter at ${port} failed to start: ${msg}`);
+}
+
+/**
+ * Release the serial port (or socket) of a herdsman Controller whose start() failed.
+ * zigbee-herdsman 10.9.5's Controller.stop() stops the adapter only once adapter.start()
+ * has succeeded (`adapterDisconnected` is still true before that), and adapter.start()
+ * (e.g. Z-Stack's: open, then 3 pings) does not close what it opened when a later step
+ * fails. Left alone, the tty stays open and flock-ed, and every retry fails with
+ * "Cannot lock port" — so close the adapter itself.
+ */
+async function closeFailedStart(c: Controller, log: Logger): Promise<void> {
+  try {
+    if (!c.isAdapterDisconnected()) {
+      await c.stop();
+      return;
+    }
+    // `adapter` is private in herdsman's typings; it is a plain property set by start().
+    const adapter = (c as unknown as { adapter?: { stop(): Promise<void> } }).adapter;
+    await adapter?.stop();
+  } catch (err) {
+    log.warn('closing the Zigbee adapter after a failed start', { error: errorMessage(err) });
+  }
 }
 
 const INTERVIEW: Record<string, ZigbeeDeviceInfo['interview']> = { PENDING: 'pending', IN_PROGRESS: 'in-progress', SUCCESSFUL: 'successful', FAILED: 'failed' };
@@ -88,6 +110,7 @@ export class HerdsmanController implements ZigbeeController {
     } catch (err) {
       c.removeAllListeners();
       this.controller = undefined;
+      await closeFailedStart(c, log);
       throw describeStartError(err, this.opts.adapter.path);
     }
   }
