@@ -10,7 +10,7 @@ import { normaliseAddress, type Advertisement, type BleRadio } from './radio';
 import type { BleDeviceConfig, BleDriverConfig, BleTarget } from './schema';
 
 /**
- * BLE driver: passive scan → decode → readings for configured MACs, plus GATT
+ * BLE driver: scan (active: noble has no passive mode) → decode → readings for configured MACs, plus GATT
  * sessions for devices with characteristics, and characteristic writes for
  * actuators.
  *

@@ -77,7 +77,7 @@ export const bleDriverSchema = z
       .default({ initial: 2000, max: 300_000 }),
     devices: z.array(bleDeviceSchema).default([]),
   })
-  .describe('Bluetooth Low Energy: passive advertisement decoding and GATT connections (via @abandonware/noble).');
+  .describe('Bluetooth Low Energy: advertisement decoding (active scan) and GATT connections (via @abandonware/noble).');
 
 export const bleTargetSchema = z
   .strictObject({
