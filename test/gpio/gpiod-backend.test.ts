@@ -42,7 +42,7 @@ test('gpiod tools backend: gpioget for the level, gpiomon for edges, gpioset hol
   const dir = tempDir(t, 'fg-gpiod-');
   const log = fakeTools(dir);
   const errors: unknown[] = [];
-  const lines = createGpiodToolsFactory({ chip: 'gpiochip0', toolsDir: dir, now: Date.now, onError: (e) => errors.push(e) });
+  const lines = createGpiodToolsFactory({ chip: 'gpiochip0', toolsDir: dir, version: 1, now: Date.now, onError: (e) => errors.push(e) });
   const input = await lines.open({ pin: 17, direction: 'in' });
   t.after(() => input.release());
   assert.equal(await input.read(), 1);
@@ -68,7 +68,7 @@ test('gpiod tools backend: gpioget for the level, gpiomon for edges, gpioset hol
   assert.deepEqual(calls, [
     'gpioget gpiochip0 17', // level as the line is opened
     'gpioget gpiochip0 17', // read() before watching
-    'gpiomon --format=%e %s %n gpiochip0 17',
+    'gpiomon --line-buffered --format=%e %s %n gpiochip0 17',
     'gpioset --mode=signal gpiochip0 27=1',
     'gpioset --mode=signal gpiochip0 27=0',
   ]);
