@@ -33,7 +33,7 @@ export interface DecodeKeys {
  */
 export function decodeAdvertisement(adv: Advertisement, format: DecodeFormat = 'auto', keys: DecodeKeys = {}): DecodeResult {
   const env = serviceData(adv, ENVIRONMENTAL_SENSING_UUID);
-  const bthomeOptions = { address: adv.address, bindkey: keys.bindkey };
+  const bthomeOptions = { address: adv.address, bindkey: keys.bindkey }; // the same for the encrypted pvvx/ATC beacons
   switch (format) {
     case 'bthome': {
       const d = serviceData(adv, BTHOME_UUID);
@@ -42,14 +42,14 @@ export function decodeAdvertisement(adv: Advertisement, format: DecodeFormat = '
     case 'ruuvi':
       return adv.manufacturerData ? decodeRuuvi(adv.manufacturerData) : decodeError('absent', 'no manufacturer data in advertisement', 'ruuvi');
     case 'atc':
-      return env ? decodeAtc(env) : decodeError('absent', 'no 0x181A service data in advertisement', 'atc');
+      return env ? decodeAtc(env, bthomeOptions) : decodeError('absent', 'no 0x181A service data in advertisement', 'atc');
     case 'pvvx':
-      return env ? decodePvvx(env) : decodeError('absent', 'no 0x181A service data in advertisement', 'pvvx');
+      return env ? decodePvvx(env, bthomeOptions) : decodeError('absent', 'no 0x181A service data in advertisement', 'pvvx');
     case 'auto': {
       const bthome = serviceData(adv, BTHOME_UUID);
       if (bthome) return decodeBthome(bthome, bthomeOptions);
       if (isRuuvi(adv)) return decodeRuuvi(adv.manufacturerData as Buffer);
-      if (env) return decodeEnvironmentalSensing(env);
+      if (env) return decodeEnvironmentalSensing(env, bthomeOptions);
       return decodeError('absent', 'no BTHome, Ruuvi or ATC/pvvx payload in advertisement');
     }
   }
