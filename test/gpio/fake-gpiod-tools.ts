@@ -17,7 +17,6 @@ import * as path from 'node:path';
  */
 export function fakeGpiodTools(dir: string, version: 1 | 2): string {
   const log = path.join(dir, 'calls.log');
-  const lock = (pin: string) => path.join(dir, `line-${pin}.lock`);
   const common = `#!${process.execPath}
 const fs = require('fs');
 const args = process.argv.slice(2);
@@ -41,7 +40,6 @@ function monoNs() { return process.hrtime.bigint(); }
 `;
   const write = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), common + body, { mode: 0o755 });
   const lockPath = `(pin) => ${JSON.stringify(dir)} + '/line-' + pin + '.lock'`;
-  void lock;
   if (version === 1) {
     write('gpioget', `const o = opts({}); if (o.pos.length !== 2) die('invalid arguments'); process.stdout.write('1\\n');`);
     write(
@@ -92,5 +90,16 @@ export function heldValue(dir: string, pin: number): string | undefined {
     return fs.readFileSync(path.join(dir, `line-${pin}.lock`), 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/** Wait for something the real child processes do (the only wall-clock waits: real processes). */
+export async function until<T>(what: string, get: () => T | undefined, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createGpiodToolsFactory, parseGpiomonLine } from '../../drivers/gpio/gpiod-backend';
 import type { Level } from '../../drivers/gpio/line';
 import { tempDir } from './driver-context';
+import { until } from './fake-gpiod-tools';
 
 test('gpiomon lines "%e %s %n" parse to level and monotonic ms; other lines are ignored', () => {
   assert.deepEqual(parseGpiomonLine('1 1234 567890123'), { value: 1, monoMs: 1_234_567 });
@@ -28,15 +29,6 @@ function fakeTools(dir: string): string {
   return log;
 }
 
-async function until<T>(what: string, get: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('gpiod tools backend: gpioget for the level, gpiomon for edges, gpioset holding an output', async (t) => {
   const dir = tempDir(t, 'fg-gpiod-');

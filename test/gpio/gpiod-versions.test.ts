@@ -4,18 +4,7 @@ import * as fs from 'node:fs';
 import { createGpiodToolsFactory, detectGpiodVersion } from '../../drivers/gpio/gpiod-backend';
 import type { Level } from '../../drivers/gpio/line';
 import { tempDir } from './driver-context';
-import { fakeGpiodTools, heldValue } from './fake-gpiod-tools';
-
-/** Wait for an event from the real child processes (the only wall-clock waits: real processes). */
-async function until<T>(what: string, get: () => T | undefined, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { fakeGpiodTools, heldValue, until } from './fake-gpiod-tools';
 
 for (const version of [1, 2] as const) {
   test(`libgpiod ${version === 1 ? '1.6' : '2.x'}: the version is read from the tools, edges arrive as they happen, writes never collide (EBUSY)`, async (t) => {

@@ -37,7 +37,9 @@ export interface CustomKeys {
 function decryptCustom(data: Uint8Array, format: 'atc' | 'pvvx', keys: CustomKeys): { ok: true; plain: Buffer } | { ok: false; error: DecodeResult } {
   const name = format === 'pvvx' ? 'pvvx' : 'ATC1441';
   const fail = (kind: 'encrypted' | 'decrypt', error: string) => ({ ok: false as const, error: decodeError(kind, `${name}: ${error}`, format) });
-  if (!keys.bindkey) return fail('encrypted', 'encrypted beacon: set `bindkey` (32 hex digits, from the firmware settings) for this device');
+  if (!keys.bindkey) {
+    return fail('encrypted', `${data.length} bytes is the length of an encrypted ${name} beacon: set \`bindkey\` (32 hex digits, from the firmware settings) for this device (or the frame is truncated)`);
+  }
   if (keys.bindkey.length !== 16) return fail('encrypted', `bindkey must be 16 bytes (32 hex digits), got ${keys.bindkey.length}`);
   const mac = keys.address ? Buffer.from(keys.address.replace(/[:-]/g, ''), 'hex') : undefined;
   if (!mac || mac.length !== 6) return fail('encrypted', 'the device address is needed to decrypt (it is part of the nonce)');
