@@ -10,8 +10,12 @@ export const adcChannelSchema = z
     device: z
       .string()
       .min(1)
-      .describe('IIO device: its name (e.g. "ads1015" for ADS1015/ADS1115, "mcp3008"), its directory name ("iio:device0") or an absolute path.'),
-    channel: z.number().int().min(0).describe('Channel number M of in_voltageM_raw.'),
+      .describe(
+        'IIO device: its name (e.g. "ads1015" for ADS1015/ADS1115, "mcp3008"), name@parent for one of several identical chips ("ads1015@1-0048": I2C bus 1 address 0x48, stable across reboots), its directory name ("iio:device0") or an absolute path.',
+      ),
+    channel: z
+      .union([z.number().int().min(0), z.string().regex(/^\d+-\d+$/, 'a differential channel is "P-N", e.g. "0-1"')])
+      .describe('Channel number M of in_voltageM_raw, or "P-N" for the differential in_voltageP-voltageN_raw (e.g. "0-1").'),
     interval: duration('Time between readings.').default(1000),
     samples: z.number().int().min(1).max(1000).default(1).describe('Oversampling: raw reads averaged into one reading.'),
     output: z

@@ -10,7 +10,7 @@ import { normaliseAddress, type Advertisement, type BleRadio } from './radio';
 import type { BleDeviceConfig, BleDriverConfig, BleTarget } from './schema';
 
 /**
- * BLE driver: passive scan → decode → readings for configured MACs, plus GATT
+ * BLE driver: scan (active: noble has no passive mode) → decode → readings for configured MACs, plus GATT
  * sessions for devices with characteristics, and characteristic writes for
  * actuators.
  *
@@ -31,6 +31,7 @@ type DriverState = 'idle' | 'starting' | 'scanning' | 'stopping' | 'stopped';
 
 interface DeviceState {
   config: BleDeviceConfig;
+  bindkey?: Buffer;
   rssi?: number;
   lastSeen?: number;
   lastEmit?: number;
@@ -62,7 +63,10 @@ export class BleDriver implements Driver {
     private readonly ctx: DriverContext,
     private readonly options: BleDriverOptions = {},
   ) {
-    for (const d of config.devices) this.devices.set(normaliseAddress(d.address), { config: d, advertisements: 0, packets: 0, decodeErrors: 0 });
+    for (const d of config.devices) {
+      const bindkey = d.bindkey ? Buffer.from(d.bindkey, 'hex') : undefined;
+      this.devices.set(normaliseAddress(d.address), { config: d, bindkey, advertisements: 0, packets: 0, decodeErrors: 0 });
+    }
   }
 
   async start(): Promise<void> {
@@ -184,9 +188,10 @@ export class BleDriver implements Driver {
     if (d.config.sensors.length === 0) return;
 
     let values: Partial<Record<BleField, number>> = {};
+    let repeated: Partial<Record<BleField, number[]>> | undefined;
     let sequence: number | undefined;
     if (d.config.format !== 'none') {
-      const r = decodeAdvertisement(adv, d.config.format);
+      const r = decodeAdvertisement(adv, d.config.format, { bindkey: d.bindkey });
       if (!r.ok) {
         // 'absent': the device also sends other advertisements (scan responses, vendor frames) — not an error.
         if (r.kind !== 'absent' || d.config.format !== 'auto') {
@@ -198,6 +203,7 @@ export class BleDriver implements Driver {
       }
       d.format = r.format;
       values = r.values;
+      repeated = r.repeated;
       sequence = r.sequence;
     }
     const fresh = sequence !== undefined ? sequence !== d.lastSequence : d.lastEmit === undefined || adv.ts - d.lastEmit >= d.config.minInterval;
@@ -207,7 +213,7 @@ export class BleDriver implements Driver {
     d.packets++;
     values.rssi = adv.rssi;
     for (const s of d.config.sensors) {
-      const v = values[s.field];
+      const v = s.occurrence === 1 ? values[s.field] : repeated?.[s.field]?.[s.occurrence - 1];
       if (v !== undefined) this.ctx.emit(s.id, v, 'good', adv.ts);
     }
   }

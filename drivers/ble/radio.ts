@@ -47,7 +47,7 @@ export interface GattConnection {
 }
 
 export interface BleRadio {
-  /** Start passive scanning with duplicates reported (advertisements repeat). */
+  /** Start scanning with duplicates reported (advertisements repeat). noble scans actively (no passive mode). */
   startScanning(): Promise<void>;
   stopScanning(): Promise<void>;
   /** Returns a function that removes the listener. */

@@ -25,6 +25,13 @@ export const bleFieldSensorSchema = z
   .strictObject({
     ...sensorFields,
     field: z.enum(BLE_FIELDS).describe('Decoded advertisement field this sensor reports (temperature °C, humidity %, pressure hPa, battery %, voltage V, rssi dBm, motion 0/1 ...).'),
+    occurrence: z
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(1)
+      .describe('Which value of the field when the payload carries it more than once (BTHome: e.g. two voltages), counted in frame order from 1.'),
   })
   .describe('A sensor fed from a decoded advertisement field.');
 
@@ -42,6 +49,11 @@ export const bleDeviceSchema = z
     address: mac.describe('MAC address of the device.'),
     name: z.string().optional().describe('Friendly name (health, CLI).'),
     format: z.enum(['auto', ...BLE_FORMATS, 'none']).default('auto').describe('Advertisement format: auto, bthome, ruuvi, atc, pvvx, or none (GATT only).'),
+    bindkey: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{32}$/, 'bindkey: 32 hex digits (16 bytes)')
+      .optional()
+      .describe('AES key of an encrypted BTHome v2 or pvvx/ATC device, 32 hex digits. Never logged.'),
     minInterval: duration(
       'Advertisements repeat several times a second: without a packet counter, emit at most one set of readings per this interval (a new counter value always emits).',
     ).default(1000),
@@ -65,7 +77,7 @@ export const bleDriverSchema = z
       .default({ initial: 2000, max: 300_000 }),
     devices: z.array(bleDeviceSchema).default([]),
   })
-  .describe('Bluetooth Low Energy: passive advertisement decoding and GATT connections (via @abandonware/noble).');
+  .describe('Bluetooth Low Energy: advertisement decoding (active scan) and GATT connections (via @abandonware/noble).');
 
 export const bleTargetSchema = z
   .strictObject({

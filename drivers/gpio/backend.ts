@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DriverUnavailableError } from '../driver';
 import { parseGpiodetect, pickHeaderChip, readSysfsChips, type ChipInfo } from './chip';
-import { createGpiodToolsFactory } from './gpiod-backend';
+import { createGpiodToolsFactory, detectGpiodVersion, type GpiodVersion } from './gpiod-backend';
 import type { GpioLineFactory } from './line';
 import { createOnoffFactory } from './onoff-backend';
 import type { GpioDriverConfig } from './schema';
@@ -44,7 +44,8 @@ export async function openGpioBackend(cfg: BackendChoice, env: BackendEnv): Prom
   }
   for (const dev of listCharDevices(devDir)) checkAccess(dev);
   const chip = cfg.chip ?? (await detectCdevChip(env.toolsDir)).name;
-  return createGpiodToolsFactory({ chip, toolsDir: env.toolsDir, now: env.now, onError: env.onError });
+  const version = await gpiodVersion(env.toolsDir);
+  return createGpiodToolsFactory({ chip, toolsDir: env.toolsDir, version, now: env.now, onError: env.onError });
 }
 
 /** Map a hardware error to DriverUnavailableError when retrying soon cannot help. */
@@ -104,4 +105,15 @@ async function detectCdevChip(toolsDir: string | undefined): Promise<ChipInfo> {
   const chip = pickHeaderChip(parseGpiodetect(stdout));
   if (!chip) throw new DriverUnavailableError(`GPIO not available: gpiodetect lists no Raspberry Pi header chip:\n${stdout.trim()}`, 'set `chip:` to the chip to use');
   return chip;
+}
+
+async function gpiodVersion(toolsDir: string | undefined): Promise<GpiodVersion> {
+  try {
+    return await detectGpiodVersion(toolsDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DriverUnavailableError('GPIO character device found but the gpiod tools are not installed (gpioget missing)', 'sudo apt install gpiod');
+    }
+    throw new DriverUnavailableError(`GPIO: ${(err as Error).message}`, 'install libgpiod 1.6 or 2.x tools (sudo apt install gpiod)');
+  }
 }

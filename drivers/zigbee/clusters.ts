@@ -18,7 +18,7 @@ export const ZIGBEE_FIELDS = [
   'energy', // seMetering.currentSummDelivered — raw, see `scale`
   'battery', // %
   'batteryVoltage', // V
-  'contact', // 0/1, ssIasZone zone status bit 0
+  'contact', // 1 = closed, 0 = open: !(ssIasZone zone status bit 0), as zigbee-herdsman-converters
 ] as const;
 export type ZigbeeField = (typeof ZIGBEE_FIELDS)[number];
 
@@ -113,11 +113,27 @@ export function mapClusterReport(cluster: string, attributes: Record<string, unk
       if (bv !== undefined && bv !== 0xff && bv !== 0) put('batteryVoltage', bv / 10);
       break;
     }
-    case 'ssIasZone': {
-      const z = a('zoneStatus');
-      if (z !== undefined) put('contact', z & 1);
+    case 'ssIasZone':
+      put('contact', contact(a('zoneStatus')));
       break;
-    }
   }
   return out;
+}
+
+/** Zone status bit 0 (Alarm1) is "opened" on a contact switch (ZCL 8.2.2.2.1.3). */
+function contact(zoneStatus: number | undefined): number | undefined {
+  return zoneStatus === undefined ? undefined : zoneStatus & 1 ? 0 : 1;
+}
+
+/**
+ * Map a cluster-specific command from a device to values. IAS zone sensors (door
+ * contacts) report by ssIasZone statusChangeNotification, not by attribute reports
+ * (zigbee-herdsman-converters: ias_contact_alarm_1 reads `msg.data.zonestatus`).
+ */
+export function mapClusterCommand(cluster: string, command: string, payload: Record<string, unknown>): ClusterValue[] {
+  if (cluster === 'ssIasZone' && command === 'statusChangeNotification') {
+    const v = contact(num(payload.zonestatus));
+    return v === undefined ? [] : [{ field: 'contact', value: v }];
+  }
+  return [];
 }

@@ -36,7 +36,11 @@ export class FakeZigbeeController implements ZigbeeController {
   /** Errors the next start() calls reject with, in order. */
   readonly startFailures: Error[] = [];
   readonly commands: SentCommand[] = [];
-  readonly reporting: { ieee: string; cluster: string; items: ReportingItem[] }[] = [];
+  /** Reporting configured, and whether the cluster had been bound to the coordinator first. */
+  readonly reporting: { ieee: string; cluster: string; bound: boolean; items: ReportingItem[] }[] = [];
+  readonly bindings: { ieee: string; endpoint?: number; cluster: string }[] = [];
+  /** Errors the next bind() calls reject with, in order. */
+  readonly bindFailures: Error[] = [];
   readonly permitJoins: number[] = [];
   /** Attribute values answered by read(), by `${ieee}/${cluster}`. */
   readonly attributes = new Map<string, Record<string, unknown>>();
@@ -90,9 +94,17 @@ export class FakeZigbeeController implements ZigbeeController {
     this.commands.push({ ieee, endpoint, cluster, command, payload });
   }
 
+  async bind(ieee: string, endpoint: number | undefined, cluster: string): Promise<void> {
+    this.device(ieee);
+    const failure = this.bindFailures.shift();
+    if (failure) throw failure;
+    this.bindings.push({ ieee, endpoint, cluster });
+  }
+
   async configureReporting(ieee: string, _endpoint: number | undefined, cluster: string, items: ReportingItem[]): Promise<void> {
     this.device(ieee);
-    this.reporting.push({ ieee, cluster, items });
+    const bound = this.bindings.some((b) => b.ieee === ieee && b.cluster === cluster);
+    this.reporting.push({ ieee, cluster, bound, items });
   }
 
   onEvent(listener: (e: ZigbeeEvent) => void): () => void {

@@ -35,9 +35,58 @@ export function describeStartError(err: unknown, port: string): Error {
   const msg = errorMessage(err);
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || /no such file or directory/i.test(msg)) return new Error(`no Zigbee adapter at ${port} (unplugged, or wrong path; prefer /dev/serial/by-id/...): ${msg}`);
-  if (/cannot lock port/i.test(msg)) return new Error(`${port} is in use by another process (Cannot lock port); stop zigbee2mqtt/ModemManager or whatever holds it: ${msg}`);
+  if (/cannot lock port/i.test(msg)) return new Error(`${port} is locked by another program (Cannot lock port): find it with \`fuser -v ${port}\` (often zigbee2mqtt, or ModemManager probing the tty) and stop it: ${msg}`);
   if (code === 'EACCES' || /permission denied/i.test(msg)) return new Error(`no permission to open ${port}: add the daemon's user to group dialout: ${msg}`);
   return new Error(`Zigbee adapter at ${port} failed to start: ${msg}`);
+}
+
+/**
+ * Release the serial port (or socket) of a herdsman Controller whose start() failed.
+ * zigbee-herdsman 10.9.5's Controller.stop() stops the adapter only once adapter.start()
+ * has succeeded (`adapterDisconnected` is still true before that), and adapter.start()
+ * (e.g. Z-Stack's: open, then 3 pings) does not close what it opened when a later step
+ * fails. Left alone, the tty stays open and flock-ed, and every retry fails with
+ * "Cannot lock port" — so close the adapter itself.
+ */
+async function closeFailedStart(c: Controller, log: Logger): Promise<void> {
+  try {
+    if (!c.isAdapterDisconnected()) {
+      await c.stop();
+      return;
+    }
+    // `adapter` is private in herdsman's typings; it is a plain property set by start().
+    const adapter = (c as unknown as { adapter?: { stop(): Promise<void> } }).adapter;
+    await adapter?.stop();
+  } catch (err) {
+    log.warn('closing the Zigbee adapter after a failed start', { error: errorMessage(err) });
+  }
+}
+
+/** The fields of herdsman's 'message' payload (events.d.ts MessagePayload) that we read. */
+export interface HerdsmanMessage {
+  type: string;
+  device: { ieeeAddr: string };
+  endpoint: { ID: number };
+  cluster: string | number;
+  data: unknown;
+  linkquality?: number;
+}
+
+/**
+ * One herdsman 'message' as our event: attribute reports and read responses carry
+ * attributes; cluster-specific commands arrive as type `command${Name}` with the
+ * parsed payload (ssIasZone "commandStatusChangeNotification" → statusChangeNotification).
+ * Raw frames, global reads/writes and non-object data are not values.
+ */
+export function messageEvent(m: HerdsmanMessage): ZigbeeEvent | undefined {
+  const data = m.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || Buffer.isBuffer(data)) return undefined;
+  const base = { ieee: m.device.ieeeAddr, endpoint: m.endpoint.ID, cluster: String(m.cluster) };
+  const payload = data as Record<string, unknown>;
+  if (m.type === 'attributeReport' || m.type === 'readResponse') return { type: 'attributeReport', ...base, attributes: payload, linkquality: m.linkquality };
+  const name = /^command([A-Z].*)$/.exec(m.type)?.[1];
+  if (!name) return undefined;
+  return { type: 'clusterCommand', ...base, command: name[0].toLowerCase() + name.slice(1), payload, linkquality: m.linkquality };
 }
 
 const INTERVIEW: Record<string, ZigbeeDeviceInfo['interview']> = { PENDING: 'pending', IN_PROGRESS: 'in-progress', SUCCESSFUL: 'successful', FAILED: 'failed' };
@@ -74,9 +123,8 @@ export class HerdsmanController implements ZigbeeController {
       acceptJoiningDeviceHandler: async () => true,
     });
     c.on('message', (m) => {
-      if (m.type !== 'attributeReport' && m.type !== 'readResponse') return;
-      if (typeof m.data !== 'object' || Array.isArray(m.data) || Buffer.isBuffer(m.data)) return;
-      this.fire({ type: 'attributeReport', ieee: m.device.ieeeAddr, endpoint: m.endpoint.ID, cluster: String(m.cluster), attributes: m.data, linkquality: m.linkquality });
+      const e = messageEvent(m);
+      if (e) this.fire(e);
     });
     c.on('deviceJoined', (e) => this.fire({ type: 'deviceJoined', ieee: e.device.ieeeAddr }));
     c.on('deviceInterview', (e) => this.fire({ type: 'deviceInterview', ieee: e.device.ieeeAddr, status: e.status }));
@@ -88,6 +136,7 @@ export class HerdsmanController implements ZigbeeController {
     } catch (err) {
       c.removeAllListeners();
       this.controller = undefined;
+      await closeFailedStart(c, log);
       throw describeStartError(err, this.opts.adapter.path);
     }
   }
@@ -127,6 +176,14 @@ export class HerdsmanController implements ZigbeeController {
   async command(ieee: string, endpoint: number | undefined, cluster: string, command: string, payload: Record<string, unknown>): Promise<void> {
     // herdsman types payloads per cluster/command; names arrive as strings from config.
     await this.endpoint(ieee, endpoint, cluster).command(cluster, command, payload as never);
+  }
+
+  async bind(ieee: string, endpoint: number | undefined, cluster: string): Promise<void> {
+    const c = this.running();
+    const coordinator = c.getDevicesByType('Coordinator')[0];
+    const target = coordinator?.getEndpoint(1) ?? coordinator?.endpoints[0];
+    if (!target) throw new Error('the coordinator has no endpoint to bind to (its interview is not in the database)');
+    await this.endpoint(ieee, endpoint, cluster).bind(cluster, target);
   }
 
   async configureReporting(ieee: string, endpoint: number | undefined, cluster: string, items: ReportingItem[]): Promise<void> {

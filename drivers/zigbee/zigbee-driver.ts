@@ -3,7 +3,7 @@ import { Backoff } from '../../src/core/backoff';
 import type { TimerHandle } from '../../src/core/clock';
 import { errorMessage } from '../../src/core/logger';
 import { DriverUnavailableError, type DriverContext, type OperableDriver } from '../driver';
-import { mapClusterReport } from './clusters';
+import { mapClusterCommand, mapClusterReport, type ClusterValue } from './clusters';
 import type { ZigbeeController, ZigbeeDeviceInfo, ZigbeeEvent } from './controller';
 import { HerdsmanController } from './herdsman-controller';
 import { loadOrCreateNetworkKey } from './network-key';
@@ -248,10 +248,11 @@ export class ZigbeeDriver implements OperableDriver {
     const name = d.config?.name ?? ieee;
     switch (e.type) {
       case 'attributeReport':
+      case 'clusterCommand':
         d.lastSeen = this.ctx.clock.now();
         d.left = false;
         d.linkquality = e.linkquality ?? d.linkquality;
-        if (d.config) this.report(d.config, e.endpoint, e.cluster, e.attributes);
+        if (d.config) this.report(d.config, e.endpoint, e.type === 'attributeReport' ? mapClusterReport(e.cluster, e.attributes) : mapClusterCommand(e.cluster, e.command, e.payload));
         break;
       case 'deviceJoined':
         d.lastSeen = this.ctx.clock.now();
@@ -270,9 +271,9 @@ export class ZigbeeDriver implements OperableDriver {
     }
   }
 
-  private report(device: ZigbeeDeviceConfig, endpoint: number, cluster: string, attributes: Record<string, unknown>): void {
+  private report(device: ZigbeeDeviceConfig, endpoint: number, values: ClusterValue[]): void {
     const ts = this.ctx.clock.now();
-    for (const { field, value } of mapClusterReport(cluster, attributes)) {
+    for (const { field, value } of values) {
       for (const s of device.sensors) {
         if (s.field !== field || (s.endpoint !== undefined && s.endpoint !== endpoint)) continue;
         this.ctx.emit(s.id, s.scale === 1 ? value : value * s.scale, 'good', ts);
@@ -280,10 +281,28 @@ export class ZigbeeDriver implements OperableDriver {
     }
   }
 
+  /**
+   * Bind each reporting cluster to the coordinator, then configure its reporting:
+   * a standard device sends reports to its bindings, so unbound reporting reaches no
+   * one (zigbee-herdsman-converters' reporting.bind precedes every configureReporting).
+   */
   private async configureReporting(device: ZigbeeDeviceConfig): Promise<void> {
+    const ieee = device.ieee.toLowerCase();
+    const bound = new Map<string, boolean>();
     for (const r of device.reporting) {
+      const key = `${r.endpoint ?? ''}/${r.cluster}`;
+      if (!bound.has(key)) {
+        try {
+          await this.running().bind(ieee, r.endpoint, r.cluster);
+          bound.set(key, true);
+        } catch (err) {
+          bound.set(key, false);
+          this.ctx.reportError(new Error(`bind ${device.name} ${r.cluster} to the coordinator: ${errorMessage(err)} (reporting on it not configured)`));
+        }
+      }
+      if (!bound.get(key)) continue;
       try {
-        await this.running().configureReporting(device.ieee.toLowerCase(), r.endpoint, r.cluster, [
+        await this.running().configureReporting(ieee, r.endpoint, r.cluster, [
           { attribute: r.attribute, minimumReportInterval: Math.round(r.min / 1000), maximumReportInterval: Math.round(r.max / 1000), reportableChange: r.change },
         ]);
       } catch (err) {

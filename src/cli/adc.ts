@@ -11,8 +11,10 @@ Options:
   --samples N   read: average N raw reads (default 1)
   --json        machine-readable output
 
-DEVICE is the IIO device name (ads1015, mcp3008, ...), its directory name
-(iio:device0) or an absolute path; CHANNEL is M of in_voltageM_raw.`;
+DEVICE is the IIO device name (ads1015, mcp3008, ...), name@parent for one of
+several identical chips (ads1015@1-0048), its directory name (iio:device0) or
+an absolute path; CHANNEL is M of in_voltageM_raw, or P-N for the differential
+in_voltageP-voltageN_raw (e.g. 0-1).`;
 
 export const adcCommand: CommandModule = {
   summary: 'list ADC channels or read one (Linux IIO)',
@@ -37,13 +39,14 @@ export const adcCommand: CommandModule = {
       }
       if (sub !== 'read') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand: list or read');
       if (device === undefined || channelText === undefined || extra.length > 0) throw new UsageError('read takes DEVICE and CHANNEL');
-      if (!/^\d+$/.test(channelText)) throw new UsageError(`CHANNEL must be a number, got "${channelText}"`);
+      if (!/^\d+(-\d+)?$/.test(channelText)) throw new UsageError(`CHANNEL must be a number, or "P-N" for a differential channel, got "${channelText}"`);
+      const channel = /^\d+$/.test(channelText) ? Number(channelText) : channelText;
       const samples = Number(args.values.samples ?? '1');
       if (!Number.isInteger(samples) || samples < 1 || samples > 1000) throw new UsageError('--samples must be an integer 1-1000');
       const dir = resolveIioDevice(sysfsRoot, device);
-      const s = readVoltageChannel(dir, Number(channelText), samples);
+      const s = readVoltageChannel(dir, channel, samples);
       if (json) {
-        io.out(JSON.stringify({ device: dir, channel: Number(channelText), ...s, volts: s.millivolts / 1000 }) + '\n');
+        io.out(JSON.stringify({ device: dir, channel, ...s, volts: s.millivolts / 1000 }) + '\n');
       } else {
         io.out(
           `${path.basename(dir)} (${device}) channel ${channelText}: raw ${s.raw}${samples > 1 ? ` (mean of ${samples})` : ''}, ` +

@@ -59,7 +59,7 @@ export interface Logger {
   isEnabled(level: LogLevel): boolean;
 }
 
-const SECRET_KEY = /^(password|passphrase|secret|token|key|privateKey|networkKey|apiKey|authorization)$/i;
+const SECRET_KEY = /^(password|passphrase|secret|token|key|privateKey|networkKey|bindkey|apiKey|authorization)$/i;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;

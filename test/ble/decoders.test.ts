@@ -173,3 +173,28 @@ test('decoders never throw on random bytes', () => {
     for (const f of [decodeBthome, decodeRuuvi, decodeAtc, decodePvvx]) assert.doesNotThrow(() => f(buf));
   }
 });
+
+// --- Encrypted pvvx/ATC custom beacons (pvvx/ATC_MiThermometer src/custom_beacon.c:
+// AES-CCM, 4-byte MIC, AAD 0x11, nonce = MAC (LSB first) + the AD header: size, 0x16,
+// 1a 18, counter). Vector from custom-components/ble_monitor tests/test_atc_parser.py
+// test_atc_custom_encrypted (HCI 043e1b02010000 b2188d38c1a4 0f 0e161a18 11d603fbfa7b6dfb1e26fd e2).
+
+test('pvvx encrypted: 11 bytes of 0x181A service data decrypt with the bindkey (ble_monitor vector)', () => {
+  const adv: Advertisement = { address: 'a4:c1:38:8d:18:b2', rssi: -30, serviceData: [{ uuid: '181a', data: hex('11 d603fbfa7b6d fb1e26fd') }], ts: 0 };
+  const r = ok(decodeAdvertisement(adv, 'auto', { bindkey: hex('b9ea895fac7eea6d30532432a516f3a3') }));
+  assert.equal(r.format, 'pvvx');
+  assert.deepEqual(r.values, { temperature: 23.45, humidity: 41.73, battery: 61, count: 17 });
+  assert.equal(r.sequence, 17);
+  assert.equal(r.encrypted, true);
+  assert.equal(ok(decodeAdvertisement(adv, 'pvvx', { bindkey: hex('b9ea895fac7eea6d30532432a516f3a3') })).values.temperature, 23.45);
+});
+
+test('pvvx/ATC encrypted without a bindkey, or with a wrong one, is refused as such — not as "truncated"', () => {
+  const adv: Advertisement = { address: 'a4:c1:38:8d:18:b2', rssi: -30, serviceData: [{ uuid: '181a', data: hex('11 d603fbfa7b6d fb1e26fd') }], ts: 0 };
+  const noKey = decodeAdvertisement(adv);
+  assert.ok(!noKey.ok && noKey.kind === 'encrypted' && /bindkey/.test(noKey.error), JSON.stringify(noKey));
+  const wrong = decodeAdvertisement(adv, 'auto', { bindkey: hex('00112233445566778899aabbccddeeff') });
+  assert.ok(!wrong.ok && wrong.kind === 'decrypt', JSON.stringify(wrong));
+  const atc = decodeAdvertisement({ ...adv, serviceData: [{ uuid: '181a', data: hex('2a 01020304 05060708'.replace(/ /g, '').slice(0, 16)) }] });
+  assert.ok(!atc.ok && atc.kind === 'encrypted', JSON.stringify(atc));
+});

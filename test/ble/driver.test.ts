@@ -198,3 +198,44 @@ test('write: encodes the value and writes it over the open link, or over a short
   await assert.rejects(driver.write({ ...target, type: 'int8', scale: 1 }, 300), /does not fit int8/);
   await driver.stop();
 });
+
+test('BTHome: an encrypted device decodes with its bindkey; a second voltage is reached by occurrence (bthome-ble vectors)', async (t) => {
+  const { driver, radio, errors, values } = setup([
+    {
+      address: '54:48:E6:8F:80:A5',
+      format: 'bthome',
+      bindkey: '231d39c1d7cc1ab1aee224cd096db932',
+      sensors: [{ id: 'enc.temp', field: 'temperature' }, { id: 'enc.hum', field: 'humidity' }],
+    },
+    {
+      address: 'A4:C1:38:8D:18:B2',
+      format: 'bthome',
+      sensors: [
+        { id: 'plug.mains', field: 'voltage' },
+        { id: 'plug.cell', field: 'voltage', occurrence: 2 },
+        { id: 'plug.none', field: 'voltage', occurrence: 3 },
+      ],
+    },
+  ]);
+  t.after(() => radio.close());
+  await driver.start();
+  radio.advertise({ address: '54:48:E6:8F:80:A5', rssi: -60, serviceData: [{ uuid: 'fcd2', data: '41a47266c95f730011223378237214' }] });
+  radio.advertise({ address: 'A4:C1:38:8D:18:B2', rssi: -60, serviceData: [{ uuid: 'fcd2', data: '4000010b0000004a0d0901330ce90c' }] });
+  assert.deepEqual(values('enc.temp'), [25.06]);
+  assert.deepEqual(values('enc.hum'), [50.55]);
+  assert.deepEqual(values('plug.mains'), [231.7]);
+  assert.deepEqual(values('plug.cell'), [3.305]);
+  assert.deepEqual(values('plug.none'), []);
+  assert.deepEqual(errors, []);
+  await driver.stop();
+});
+
+test('BTHome: an encrypted frame without a configured bindkey is reported with the fix', async (t) => {
+  const { driver, radio, errors, values } = setup([{ address: '54:48:E6:8F:80:A5', format: 'bthome', sensors: [{ id: 'enc.temp', field: 'temperature' }] }]);
+  t.after(() => radio.close());
+  await driver.start();
+  radio.advertise({ address: '54:48:E6:8F:80:A5', rssi: -60, serviceData: [{ uuid: 'fcd2', data: '41a47266c95f730011223378237214' }] });
+  assert.deepEqual(values('enc.temp'), []);
+  assert.match(errors[0]?.message ?? '', /54:48:e6:8f:80:a5: BTHome: payload is encrypted: set `bindkey`/);
+  await driver.stop();
+});

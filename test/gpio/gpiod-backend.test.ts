@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createGpiodToolsFactory, parseGpiomonLine } from '../../drivers/gpio/gpiod-backend';
 import type { Level } from '../../drivers/gpio/line';
 import { tempDir } from './driver-context';
+import { until } from './fake-gpiod-tools';
 
 test('gpiomon lines "%e %s %n" parse to level and monotonic ms; other lines are ignored', () => {
   assert.deepEqual(parseGpiomonLine('1 1234 567890123'), { value: 1, monoMs: 1_234_567 });
@@ -28,21 +29,12 @@ function fakeTools(dir: string): string {
   return log;
 }
 
-async function until<T>(what: string, get: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('gpiod tools backend: gpioget for the level, gpiomon for edges, gpioset holding an output', async (t) => {
   const dir = tempDir(t, 'fg-gpiod-');
   const log = fakeTools(dir);
   const errors: unknown[] = [];
-  const lines = createGpiodToolsFactory({ chip: 'gpiochip0', toolsDir: dir, now: Date.now, onError: (e) => errors.push(e) });
+  const lines = createGpiodToolsFactory({ chip: 'gpiochip0', toolsDir: dir, version: 1, now: Date.now, onError: (e) => errors.push(e) });
   const input = await lines.open({ pin: 17, direction: 'in' });
   t.after(() => input.release());
   assert.equal(await input.read(), 1);
@@ -68,7 +60,7 @@ test('gpiod tools backend: gpioget for the level, gpiomon for edges, gpioset hol
   assert.deepEqual(calls, [
     'gpioget gpiochip0 17', // level as the line is opened
     'gpioget gpiochip0 17', // read() before watching
-    'gpiomon --format=%e %s %n gpiochip0 17',
+    'gpiomon --line-buffered --format=%e %s %n gpiochip0 17',
     'gpioset --mode=signal gpiochip0 27=1',
     'gpioset --mode=signal gpiochip0 27=0',
   ]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapClusterReport } from '../../drivers/zigbee/clusters';
+import { mapClusterCommand, mapClusterReport } from '../../drivers/zigbee/clusters';
 
 // Expected values from the ZCL specification's attribute definitions.
 test('measurement clusters: temperature /100, humidity /100, pressure hPa, illuminance 10^((v-1)/10000)', () => {
@@ -37,5 +37,18 @@ test('binary, power configuration and metering clusters', () => {
   ]);
   // uint48 as [high, low]: 1 × 2^32 + 5
   assert.deepEqual(mapClusterReport('seMetering', { currentSummDelivered: [1, 5] }), [{ field: 'energy', value: 4294967301 }]);
-  assert.deepEqual(mapClusterReport('ssIasZone', { zoneStatus: 0b101 }), [{ field: 'contact', value: 1 }]);
+});
+
+// zigbee-herdsman-converters (src/converters/fromZigbee.ts, ias_contact_alarm_1 and
+// ias_contact_alarm_1_report): contact = !(zoneStatus & 1). ZCL 8.2.2.2.1.3: bit 0 "Alarm1"
+// set = opened (for a contact switch), so contact 1 = closed, 0 = open.
+test('IAS zone: contact = !(zoneStatus bit 0), from the statusChangeNotification command and from the attribute', () => {
+  assert.deepEqual(mapClusterCommand('ssIasZone', 'statusChangeNotification', { zonestatus: 0, extendedstatus: 0, zoneID: 0, delay: 0 }), [{ field: 'contact', value: 1 }]);
+  assert.deepEqual(mapClusterCommand('ssIasZone', 'statusChangeNotification', { zonestatus: 1, extendedstatus: 0, zoneID: 0, delay: 0 }), [{ field: 'contact', value: 0 }]);
+  // bit 2 (tamper) and bit 3 (battery low) do not touch the contact
+  assert.deepEqual(mapClusterCommand('ssIasZone', 'statusChangeNotification', { zonestatus: 0b1100 }), [{ field: 'contact', value: 1 }]);
+  assert.deepEqual(mapClusterReport('ssIasZone', { zoneStatus: 0b101 }), [{ field: 'contact', value: 0 }]);
+  assert.deepEqual(mapClusterReport('ssIasZone', { zoneStatus: 0b100 }), [{ field: 'contact', value: 1 }]);
+  assert.deepEqual(mapClusterCommand('ssIasZone', 'enrollRequest', { zonetype: 21, manucode: 4151 }), []);
+  assert.deepEqual(mapClusterCommand('genOnOff', 'toggle', {}), []);
 });

@@ -9,6 +9,7 @@ const recording = loadZigbeeRecording(path.join(__dirname, '../fixtures/zigbee/s
 const TH = '0x00158d0001a2b3c4';
 const PLUG = '0x0017880100ee11aa';
 const PIR = '0x00124b0022334455';
+const DOOR = '0x00158d000aa1b2c3';
 
 const config = zigbeeDriverSchema.parse({
   kind: 'zigbee',
@@ -31,6 +32,7 @@ const config = zigbeeDriverSchema.parse({
     },
     { ieee: PLUG, name: 'heater-plug', sensors: [{ id: 'heater.on', field: 'onOff' }, { id: 'heater.watts', field: 'power', scale: 0.1 }] },
     { ieee: PIR, name: 'hall-pir', sensors: [{ id: 'hall.occupied', field: 'occupancy' }, { id: 'hall.lux', field: 'illuminance' }] },
+    { ieee: DOOR, name: 'cold-room-door', sensors: [{ id: 'door.closed', field: 'contact' }] },
   ],
 });
 
@@ -78,7 +80,7 @@ test('availability: last seen per device, leave events, silence beyond availabil
   assert.equal(byIeee(TH).available, false);
   const health = driver.health() as { state: string; devices: ZigbeeDeviceView[] };
   assert.equal(health.state, 'running');
-  assert.equal(health.devices.length, 4); // three configured + the stranger
+  assert.equal(health.devices.length, 5); // four configured + the stranger
   await driver.stop();
 });
 
@@ -117,9 +119,11 @@ test('permit join is bounded; reads go through the controller; reporting is conf
   assert.equal(await driver.readAttribute('cold-room', 'genBasic', 'modelId'), 'WSDCGQ11LM');
   controller.emit({ type: 'deviceInterview', ieee: TH, status: 'successful' });
   await clock.advanceAsync(0);
+  // Bound to the coordinator first: without the binding a standard device sends its reports to no one.
   assert.deepEqual(controller.reporting, [
-    { ieee: TH, cluster: 'msTemperatureMeasurement', items: [{ attribute: 'measuredValue', minimumReportInterval: 30, maximumReportInterval: 600, reportableChange: 20 }] },
+    { ieee: TH, cluster: 'msTemperatureMeasurement', bound: true, items: [{ attribute: 'measuredValue', minimumReportInterval: 30, maximumReportInterval: 600, reportableChange: 20 }] },
   ]);
+  assert.deepEqual(controller.bindings, [{ ieee: TH, endpoint: undefined, cluster: 'msTemperatureMeasurement' }]);
   await driver.stop();
 });
 
@@ -164,4 +168,33 @@ test('stop() during backoff cancels the retry', async (t) => {
   assert.equal(clock.pending(), 0);
   await clock.advanceAsync(60_000);
   assert.equal(controller.starts, 1);
+});
+
+test('an IAS contact sensor reports through statusChangeNotification: 0 = closed → contact 1, alarm bit set = open → 0', async (t) => {
+  const { driver, controller, clock, values } = setup();
+  t.after(() => controller.close());
+  controller.network.set(DOOR, { ieee: DOOR, interview: 'successful', endpoints: [1] });
+  await driver.start();
+  const note = (zonestatus: number) =>
+    controller.emit({ type: 'clusterCommand', ieee: DOOR, endpoint: 1, cluster: 'ssIasZone', command: 'statusChangeNotification', payload: { zonestatus, extendedstatus: 0, zoneID: 0, delay: 0 } });
+  note(1);
+  note(0);
+  await clock.advanceAsync(0);
+  assert.deepEqual(values('door.closed'), [0, 1]);
+  assert.equal(driver.devices().find((d) => d.ieee === DOOR)?.available, true, 'a notification is a sign of life');
+  await driver.stop();
+});
+
+test('a failed binding is reported and reporting on that cluster is not claimed', async (t) => {
+  const { driver, controller, clock, errors } = setup();
+  t.after(() => controller.close());
+  controller.replay(recording);
+  await driver.start();
+  controller.bindFailures.push(new Error('ZDO bind failed (status NOT_SUPPORTED)'));
+  controller.emit({ type: 'deviceInterview', ieee: TH, status: 'successful' });
+  await clock.advanceAsync(0);
+  assert.deepEqual(controller.reporting, []);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /bind cold-room msTemperatureMeasurement to the coordinator: ZDO bind failed/);
+  await driver.stop();
 });

@@ -7,13 +7,18 @@
 export const BLE_FORMATS = ['bthome', 'ruuvi', 'atc', 'pvvx'] as const;
 export type BleFormat = (typeof BLE_FORMATS)[number];
 
-export type DecodeErrorKind = 'truncated' | 'garbage' | 'unsupported' | 'encrypted' | 'absent';
+/** encrypted: no (usable) key for an encrypted frame; decrypt: the key did not authenticate the frame. */
+export type DecodeErrorKind = 'truncated' | 'garbage' | 'unsupported' | 'encrypted' | 'decrypt' | 'absent';
 
 export interface Decoded {
   ok: true;
   format: BleFormat;
-  /** Decoded values by field name (see BLE_FIELDS). Invalid/unavailable fields are absent. */
+  /** Decoded values by field name (see BLE_FIELDS); a repeated field's first value. Invalid/unavailable fields are absent. */
   values: Partial<Record<BleField, number>>;
+  /** Fields the payload carries more than once (BTHome: e.g. two voltages), every value in frame order. */
+  repeated?: Partial<Record<BleField, number[]>>;
+  /** The payload was encrypted and authenticated with the device's key. */
+  encrypted?: boolean;
   /** The device's own packet counter, if the format has one (used to skip repeated advertisements). */
   sequence?: number;
   /** MAC address the payload carries (Ruuvi, ATC, pvvx), lower-case aa:bb:cc:dd:ee:ff. */
@@ -40,7 +45,10 @@ export function decodeError(kind: DecodeErrorKind, error: string, format?: BleFo
  * `rssi` comes from the advertisement itself rather than the payload. Units are
  * the same whatever the format: temperature °C, humidity %, pressure hPa,
  * battery %, voltage V, current A, power W, energy kWh, illuminance lux,
- * acceleration mG, txPower dBm; binary states (motion, door ...) 0/1.
+ * acceleration{X,Y,Z} mG (Ruuvi), acceleration m/s² (BTHome), txPower dBm,
+ * distance mm, duration s, volume/water/volumeStorage L, gas m³, flowRate m³/h,
+ * gyroscope °/s, conductivity µS/cm, direction °, precipitation mm, rotationalSpeed
+ * rpm, speed m/s, massLb lb, timestamp s since 1970; binary states (motion, door ...) 0/1.
  */
 export const BLE_FIELDS = [
   'rssi',
@@ -86,6 +94,37 @@ export const BLE_FIELDS = [
   'txPower',
   'movementCounter',
   'sequence',
+  'massLb',
+  'batteryCharging',
+  'carbonMonoxide',
+  'cold',
+  'connectivity',
+  'garageDoor',
+  'gasDetected',
+  'heat',
+  'light',
+  'lock',
+  'moistureDetected',
+  'plug',
+  'problem',
+  'running',
+  'safety',
+  'sound',
+  'duration',
+  'volume',
+  'flowRate',
+  'gas',
+  'water',
+  'volumeStorage',
+  'timestamp',
+  'acceleration',
+  'gyroscope',
+  'conductivity',
+  'direction',
+  'precipitation',
+  'channel',
+  'rotationalSpeed',
+  'lightLevel',
 ] as const;
 export type BleField = (typeof BLE_FIELDS)[number];
 
