@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { serviceEnvironment } from './service-env';
 
 const BENCHES: Record<string, string> = {
   pipeline: 'sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
@@ -29,14 +30,6 @@ if (!fs.existsSync(script)) {
 // those of the installed daemon. `--node-defaults` runs with Node's defaults.
 const nodeDefaults = rest.includes('--node-defaults');
 const args = rest.filter((a) => a !== '--node-defaults');
-const env = nodeDefaults ? process.env : { ...serviceEnvironment(), ...process.env };
+const env = nodeDefaults ? process.env : { ...serviceEnvironment(path.join(__dirname, '../..')), ...process.env };
 const res = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit', env });
 process.exit(res.status ?? 1);
-
-/** NODE_OPTIONS and MALLOC_ARENA_MAX as the systemd unit sets them. */
-function serviceEnvironment(): Record<string, string> {
-  const unit = fs.readFileSync(path.join(__dirname, '../../systemd/fieldgate.service'), 'utf8');
-  const out: Record<string, string> = {};
-  for (const m of unit.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_ARENA_MAX)=([^"\n]*)"?$/gm)) out[m[1]] = m[2];
-  return out;
-}
