@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { serviceEnvironment } from './service-env';
 
 const BENCHES: Record<string, string> = {
-  pipeline: 'sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
+  daemon: 'the real `fieldgate run` process (unit settings), paced sim → 4-stage pipelines → Mosquitto → an independent subscriber: readings/s, CPU ms per 1 000 readings, RSS, latency; 10 to 10 000 sensors',
+  pipeline: 'in-process: sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
   control: 'reading → rules → arbiter → actuator write latency under load (incl. GPIO edge → rule → GPIO output); rule throughput',
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
   outbox: 'outbox disk bytes per reading and insert throughput',

@@ -37,7 +37,7 @@ export const simPaceSchema = z
   })
   .refine((p) => p.tick >= 1 && p.tick <= 1000, { message: 'tick: between 1ms and 1s', path: ['tick'] })
   .describe(
-    'Paced mode, for benchmarks and load tests: instead of each sensor sampling on its own interval, the driver emits rate readings per second in batches every tick, one sample of each sensor in turn. A sensor then advances one waveform step (its interval) per sample. If the event loop falls so far behind that more than two ticks of readings are due, the excess is skipped and counted (health: paced.skipped).',
+    'Paced mode, for benchmarks and load tests: instead of each sensor sampling on its own interval, the driver emits rate readings per second in batches every tick, one sample of each sensor in turn. A sensor then advances one waveform step (its interval) per sample. If the event loop falls so far behind that more than 100 ms (or two ticks, if longer) of readings are due at once, the excess is skipped and counted (health: paced.skipped).',
   );
 
 export const simDriverSchema = z

@@ -4,6 +4,9 @@ import type { SimDriverConfig, SimSensorConfig } from './schema';
 import { hashString, prng } from '../../src/core/prng';
 import { waveValue } from './waveform';
 
+/** Paced mode: the most of a late tick's backlog emitted at once, in ms of readings. */
+const CATCH_UP_MS = 100;
+
 interface SimSensorState {
   config: SimSensorConfig;
   n: number;
@@ -72,13 +75,14 @@ export class SimDriver implements Driver {
 
   /**
    * Every tick, the readings due at `rate` since start that were not offered yet,
-   * one sample per sensor in turn. At most two ticks' worth at once: a loop that
-   * fell further behind skips the rest (counted), rather than flooding to catch up.
+   * one sample per sensor in turn. At most 100 ms (or two ticks, if longer) of
+   * readings at once: a loop that fell further behind skips the rest (counted)
+   * rather than flooding the daemon to catch up.
    */
   private startPaced(rate: number, tick: number): void {
     if (this.sensors.length === 0) return;
     const started = this.ctx.clock.now();
-    const most = Math.ceil((2 * rate * tick) / 1000);
+    const most = Math.ceil((rate * Math.max(2 * tick, CATCH_UP_MS)) / 1000);
     let due = 0;
     let next = 0;
     this.pacer = this.ctx.clock.setInterval(() => {

@@ -66,20 +66,33 @@ test('paced: a rate that is not a multiple of the tick carries the remainder ove
   await driver.stop();
 });
 
-test('paced: after a stall it emits at most two ticks of readings and counts the rest as skipped', async () => {
+test('paced: after a stall it emits at most 100 ms of readings and counts the rest as skipped', async () => {
   const { clock, emitted, driver } = paced({ rate: 1000, tick: 10 });
   await driver.start();
   clock.advance(100);
   assert.equal(emitted.length, 100);
   // The loop stalls for 5 s: the ticks that were due fire late, all at 5 100 ms. The
-  // first finds 5 000 readings due and may emit 2 × 10 of them; the others find none.
+  // first finds 5 000 readings due and may emit 100 ms × 1 000/s = 100; the others none.
   clock.set(5100);
   clock.advance(0);
-  assert.equal(emitted.length, 100 + 20);
-  assert.deepEqual(driver.health().paced, { rate: 1000, offered: 120, skipped: 5000 - 20 });
+  assert.equal(emitted.length, 100 + 100);
+  assert.deepEqual(driver.health().paced, { rate: 1000, offered: 200, skipped: 5000 - 100 });
   // Then 10 per tick again.
   clock.advance(10);
-  assert.equal(emitted.length, 130);
+  assert.equal(emitted.length, 210);
+  await driver.stop();
+});
+
+test('paced: with ticks longer than 50 ms the catch-up is two ticks', async () => {
+  const { clock, emitted, driver } = paced({ rate: 100, tick: 200 });
+  await driver.start();
+  clock.advance(200);
+  assert.equal(emitted.length, 20);
+  // Stalled 10 s: 1 000 due, two 200 ms ticks at 100/s = 40 emitted.
+  clock.set(10_200);
+  clock.advance(0);
+  assert.equal(emitted.length, 20 + 40);
+  assert.equal(driver.health().paced && (driver.health().paced as { skipped: number }).skipped, 1000 - 40);
   await driver.stop();
 });
 
