@@ -31,7 +31,8 @@ export type ReadResult = { ok: true; value: unknown } | { ok: false; problems: P
  * the source range of every map and list; the innermost one on the problem's
  * path is cut out of the text (its own child maps and lists replaced by `~`,
  * lines and columns kept) and positioned by YamlSource exactly as before. A
- * valid config therefore costs one js-yaml read and nothing is kept but the text.
+ * valid config therefore costs one js-yaml read, and the values it returns
+ * keep no reference to the text.
  */
 export class ConfigSource {
   private index?: Index;
@@ -54,7 +55,7 @@ export class ConfigSource {
       const mark = err.mark ?? { line: 0, column: 0 };
       return this.fail(mark.line + 1, mark.column + 1, err.reason);
     }
-    if (countValues(value, CONFIG_LIMITS.values) > CONFIG_LIMITS.values) {
+    if (detachValues(value, CONFIG_LIMITS.values) > CONFIG_LIMITS.values) {
       return this.fail(1, 1, `config expands to more than ${CONFIG_LIMITS.values} values (YAML aliases repeated inside each other?)`);
     }
     return { ok: true, value: value ?? {} };
@@ -147,14 +148,28 @@ export class ConfigSource {
   }
 }
 
-/** Values in `v` with aliases expanded, counting no further than just past `limit`. */
-function countValues(v: unknown, limit: number): number {
-  let n = 0;
-  const stack = [v];
+/**
+ * Counts the values in `v` with aliases expanded, no further than just past
+ * `limit`, and replaces each string by a copy of its own. js-yaml returns
+ * strings of 13 characters or more as V8 slices of the whole file's text: one
+ * broker URL or long sensor id kept by the daemon would keep the entire file
+ * (3 MB for 10 000 sensors) in memory for as long as it runs.
+ */
+function detachValues(v: unknown, limit: number): number {
+  let n = 1;
+  const stack: unknown[] = [v];
   while (stack.length > 0 && n <= limit) {
     const x = stack.pop();
-    n++;
-    if (typeof x === 'object' && x !== null) for (const c of Object.values(x)) stack.push(c);
+    if (typeof x !== 'object' || x === null) continue;
+    const o = x as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      n++;
+      const c = o[k];
+      if (typeof c === 'string') {
+        // A JSON round trip copies exactly, lone surrogates included.
+        if (c.length >= 13) o[k] = JSON.parse(JSON.stringify(c)) as string;
+      } else if (typeof c === 'object' && c !== null) stack.push(c);
+    }
   }
   return n;
 }

@@ -11,7 +11,6 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Every sensor of every driver, in declaration order. */
   sensors: SensorDecl[];
-  source: ConfigSource;
 }
 
 export type LoadResult = { ok: true; value: LoadedConfig } | { ok: false; problems: Problem[] };
@@ -42,7 +41,8 @@ export function parseConfig(file: string, text: string): LoadResult {
   checkActuators(config, src, problems);
   checkStageReferences(sensors, src, problems);
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, value: { config, sensors, source: src } };
+  // Not the source: whoever keeps the loaded config (the daemon, for its lifetime) must not keep the file's text.
+  return { ok: true, value: { config, sensors } };
 }
 
 function collectSensors(config: GatewayConfig, src: ConfigSource, problems: Problem[]): SensorDecl[] {
