@@ -17,8 +17,13 @@
  *   rssMB, peakRssMB   VmRSS at the end of the window, VmHWM
  *   latencyMs          reading timestamp → arrival at the subscriber, p50/p99
  *   skipped            readings the sim could not offer because the daemon's loop fell behind
+ *   modbus: transactionsPerS, cpuMsPerTransaction (counted at the slaves)
  * Options: --sensors 10,100,1000,10000  --rate 10000 (readings/s, a list is crossed
  * with --sensors)  --seconds 10 (measuring window)  --warmup 3  --repeat 1.
+ * --modbus UNITSxREGISTERS (e.g. 20x20) measures steady field polling instead: that
+ * many Modbus TCP slaves (in this process, each on its own port, one device of that
+ * many holding registers, every value changing every second) polled at 1 Hz by one
+ * modbus driver each, scale → deadband → MQTT.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { connect } from 'mqtt';
 import { controlRequest } from '../src/control/client';
 import type { StatusSnapshot } from '../src/daemon/view';
+import { SlaveModel, startTcpSlave } from '../test/helpers/modbus-slave';
 import { startMosquitto } from '../test/helpers/mosquitto';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -40,6 +46,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '1' },
+    modbus: { type: 'string' },
   },
 });
 const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -48,7 +55,25 @@ const RATES = list(values.rate);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const REPEAT = Number(values.repeat);
-for (const n of [...SENSORS, ...RATES, SECONDS, REPEAT]) if (!Number.isFinite(n) || n <= 0) throw new Error(`bench daemon: bad option value ${n}`);
+const MODBUS = values.modbus ? values.modbus.split('x').map(Number) : undefined;
+for (const n of [...SENSORS, ...RATES, SECONDS, REPEAT, ...(MODBUS ?? [])]) if (!Number.isFinite(n) || n <= 0) throw new Error(`bench daemon: bad option value ${n}`);
+if (MODBUS && (MODBUS.length !== 2 || MODBUS[1] > 125)) throw new Error('bench daemon: --modbus UNITSxREGISTERS, at most 125 registers (one read)');
+
+/** What a run measures: the daemon's config, and anything outside the daemon it needs. */
+interface Workload {
+  name: string;
+  config(gw: string, broker: string): string;
+  /** Started before the daemon, stopped after it. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** Figures of the workload itself over the measuring window. */
+  figures?(windowMs: number, cpuMs: number): Record<string, unknown>;
+  mark?(): void;
+}
+
+function simWorkload(sensors: number, rate: number): Workload {
+  return { name: `sim-${sensors}-${rate}`, config: (gw, broker) => config(gw, broker, sensors, rate) };
+}
 
 /**
  * n counter sensors, each raw step 1 → 0.001 after scale, so the deadband (0.0005)
@@ -104,11 +129,69 @@ class Histogram {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-async function run(brokerUrl: string, sensors: number, rate: number, n: number): Promise<Record<string, unknown>> {
-  const gw = `bench-${sensors}-${rate}-${n}`;
+/** `units` Modbus TCP slaves with `registers` holding registers each, every value +1 per second. */
+function modbusWorkload(units: number, registers: number): Workload {
+  const slaves: { model: SlaveModel; port: number; close(): Promise<void> }[] = [];
+  let ticker: NodeJS.Timeout | undefined;
+  let requests0 = 0;
+  const requests = () => slaves.reduce((n, s) => n + s.model.requests.length, 0);
+  return {
+    name: `modbus-${units}x${registers}`,
+    async start() {
+      slaves.length = 0; // a new set of slaves (new ports) for every repeat
+      for (let u = 0; u < units; u++) {
+        const model = new SlaveModel();
+        const bank = model.addUnit(1);
+        for (let r = 0; r < registers; r++) bank.holding[r] = 1000 * u + r;
+        const tcp = await startTcpSlave(model);
+        slaves.push({ model, port: tcp.port, close: tcp.close });
+      }
+      ticker = setInterval(() => {
+        for (const s of slaves) {
+          const h = s.model.units.get(1)?.holding;
+          if (h) for (let r = 0; r < registers; r++) h[r] = (h[r] + 1) & 0xffff;
+          // Only the count is needed: keep the request log from growing for the whole run.
+          if (s.model.requests.length > 100_000) s.model.requests.length = 0;
+        }
+      }, 1000);
+    },
+    async stop() {
+      clearInterval(ticker);
+      await Promise.all(slaves.map((s) => s.close()));
+    },
+    config(gw, broker) {
+      const lines = [`gateway: { id: ${gw}, logLevel: warn }`, `uplink: { brokers: [${broker}] }`, 'drivers:'];
+      slaves.forEach((s, u) => {
+        lines.push(`  - kind: modbus`, `    id: m${u}`, `    bus: { type: tcp, host: 127.0.0.1, port: ${s.port} }`, '    devices:', `      - name: meter${u}`, '        unit: 1', '        interval: 1s', '        sensors:');
+        for (let r = 0; r < registers; r++) {
+          lines.push(
+            `          - id: m${u}.r${r}`,
+            '            register: holding',
+            `            address: ${r}`,
+            '            pipeline:',
+            '              - { kind: scale, rawMin: 0, rawMax: 65535, min: 0, max: 655.35 }',
+            '              - { kind: deadband, threshold: 0.005, maxInterval: 5m }',
+          );
+        }
+      });
+      return lines.join('\n') + '\n';
+    },
+    mark() {
+      requests0 = requests();
+    },
+    figures(windowMs, cpuMs) {
+      const n = requests() - requests0;
+      return { transactionsPerS: Math.round((n * 1000) / windowMs), cpuMsPerTransaction: n > 0 ? Math.round((cpuMs / n) * 1000) / 1000 : null };
+    },
+  };
+}
+
+async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<string, unknown>> {
+  const gw = `bench-${w.name}-${n}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-bench-daemon-'));
   const cfg = path.join(dir, 'gateway.yaml');
-  fs.writeFileSync(cfg, config(gw, brokerUrl, sensors, rate));
+  await w.start?.();
+  fs.writeFileSync(cfg, w.config(gw, brokerUrl));
   fs.mkdirSync(path.join(dir, 'rules.d'));
   const socket = path.join(dir, 'control.sock');
 
@@ -154,6 +237,7 @@ async function run(brokerUrl: string, sensors: number, rate: number, n: number):
     await sleep(WARMUP * 1000);
     const cpu0 = cpuMs(pid);
     const t0 = process.hrtime.bigint();
+    w.mark?.();
     counting = true;
     await sleep(SECONDS * 1000);
     counting = false;
@@ -162,13 +246,15 @@ async function run(brokerUrl: string, sensors: number, rate: number, n: number):
     const rssKB = statusKB(pid, 'VmRSS');
     const peakKB = statusKB(pid, 'VmHWM');
     const status = (await controlRequest(socket, 'status')) as StatusSnapshot;
-    const sim = status.drivers.find((d) => d.id === 'load')?.detail?.paced as { skipped?: number } | undefined;
+    const sim = status.drivers.find((d) => d.id === 'load')?.detail?.paced as { rate: number; skipped: number } | undefined;
+    const figures = w.figures?.(wallMs, cpu) ?? {};
     daemon.kill('SIGTERM');
     const code = await exited;
     return {
       bench: 'daemon',
-      sensors,
-      offered: rate,
+      workload: w.name,
+      sensors: loadStart,
+      offered: sim?.rate ?? null,
       received: Math.round((received * 1000) / wallMs),
       cpuMsPer1000: received > 0 ? round1((cpu * 1000) / received) : null,
       cpuPercentOfCore: round1((cpu / wallMs) * 100),
@@ -176,9 +262,9 @@ async function run(brokerUrl: string, sensors: number, rate: number, n: number):
       peakRssMB: Math.round(peakKB / 1024),
       idleRssMB: Math.round(idleRssKB / 1024),
       startToStatusMs: loadMs,
-      startedSensors: loadStart,
       latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99) },
       skipped: sim?.skipped ?? null,
+      ...figures,
       seconds: round1(wallMs / 1000),
       exitCode: code,
       loadavg1: { before: round1(loadBefore[0]), after: round1(os.loadavg()[0]) },
@@ -187,12 +273,13 @@ async function run(brokerUrl: string, sensors: number, rate: number, n: number):
     if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
     await exited;
     await sub.endAsync(true);
+    await w.stop?.();
     fs.rmSync(dir, { recursive: true, force: true });
     if (stderr.trim()) console.error(`daemon stderr (${gw}):\n${stderr.trim()}`);
   }
 }
 
-/** Wait until the control socket answers (the daemon has started every driver); the number of sensors it reports. */
+/** Wait until the control socket answers and every driver runs; the number of sensors the daemon reports. */
 async function waitForStatus(socket: string, exited: Promise<number | null>): Promise<number> {
   let dead = false;
   void exited.then(() => (dead = true));
@@ -200,7 +287,7 @@ async function waitForStatus(socket: string, exited: Promise<number | null>): Pr
     if (dead) throw new Error('the daemon exited before it answered on its control socket');
     try {
       const s = (await controlRequest(socket, 'status', {}, 2000)) as StatusSnapshot;
-      if (s.drivers.every((d) => d.state === 'running')) return Number(s.drivers[0]?.detail?.sensors ?? NaN);
+      if (s.drivers.every((d) => d.state === 'running')) return Number((await controlRequest(socket, 'sensors', {}, 5000) as unknown[]).length);
     } catch {
       // not listening yet
     }
@@ -215,13 +302,12 @@ async function main(): Promise<void> {
   try {
     const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, nodeOptions: process.env.NODE_OPTIONS ?? '', mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'default', uptimeBefore: uptime() };
     console.log(JSON.stringify(machine));
+    const workloads = MODBUS ? [modbusWorkload(MODBUS[0], MODBUS[1])] : RATES.flatMap((rate) => SENSORS.map((sensors) => simWorkload(sensors, rate)));
     for (let n = 0; n < REPEAT; n++) {
-      for (const rate of RATES) {
-        for (const sensors of SENSORS) {
-          const r = await run(broker.url, sensors, rate, n);
-          runs.push(r);
-          console.log(JSON.stringify(r));
-        }
+      for (const w of workloads) {
+        const r = await run(broker.url, w, n);
+        runs.push(r);
+        console.log(JSON.stringify(r));
       }
     }
     console.log(JSON.stringify({ uptimeAfter: uptime() }));
