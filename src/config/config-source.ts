@@ -108,14 +108,16 @@ export class ConfigSource {
     if (this.index) return this.index;
     const ranges = new Map<object, [number, number]>();
     const opened: number[] = [];
+    // js-yaml drops a leading byte-order mark before it counts offsets.
+    const bom = this.text.charCodeAt(0) === 0xfeff ? 1 : 0;
     const listener = (event: 'open' | 'close', state: State) => {
       if (event === 'open') {
-        opened.push(state.position);
+        opened.push(state.position + bom);
         return;
       }
       const from = opened.pop() ?? 0;
       // The innermost node closes first; an alias closes with the anchored value, which keeps its own range.
-      if (typeof state.result === 'object' && state.result !== null && !ranges.has(state.result)) ranges.set(state.result, [from, state.position]);
+      if (typeof state.result === 'object' && state.result !== null && !ranges.has(state.result)) ranges.set(state.result, [from, state.position + bom]);
     };
     let root: unknown = null;
     try {

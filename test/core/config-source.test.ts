@@ -83,6 +83,15 @@ test('a few of those positions, counted by hand', () => {
   assert.deepEqual(src.position(['drivers', 0, 'sensors', 0, 'pipeline', 1], 'rawMin'), { line: 15, col: 13 });
 });
 
+test('a byte-order mark and CRLF line ends do not shift positions', () => {
+  const text = '\uFEFFgateway: { id: gw }\r\ndrivers:\r\n  - kind: sim\r\n    id: sim\r\n    sensors:\r\n      - { id: a, waveform: sine, noise: loud }\r\n';
+  const res = parseConfig('gw.yaml', text);
+  assert.equal(res.ok, false);
+  if (res.ok) return;
+  // Line 6 "      - { id: a, waveform: sine, noise: loud }": "loud" starts at column 41 (40 characters before it).
+  assert.deepEqual(res.problems.map((p) => [p.line, p.col]), [[6, 41]]);
+});
+
 /** n sim sensors, 9 lines each after a 6-line head: sensor i starts on line 7 + 9i. */
 function fleet(n: number, stage3 = 'deadband, threshold: 0.1'): string {
   const out = ['gateway: { id: gw }', 'drivers:', '  - kind: sim', '    id: sim', '    # sensors follow', '    sensors:'];
