@@ -24,6 +24,8 @@
  * many Modbus TCP slaves (in this process, each on its own port, one device of that
  * many holding registers, every value changing every second) polled at 1 Hz by one
  * modbus driver each, scale → deadband → MQTT.
+ * --write-config FILE writes the sim config of the first --sensors and --rate (broker
+ * mqtt://127.0.0.1:1883) and exits: e.g. for `fieldgate config check` of 10 000 sensors.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '1' },
     modbus: { type: 'string' },
+    'write-config': { type: 'string' },
   },
 });
 const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -296,6 +299,10 @@ async function waitForStatus(socket: string, exited: Promise<number | null>): Pr
 }
 
 async function main(): Promise<void> {
+  if (values['write-config']) {
+    fs.writeFileSync(values['write-config'], config('bench', 'mqtt://127.0.0.1:1883', SENSORS[0], RATES[0]));
+    return;
+  }
   const broker = await startMosquitto();
   const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
   const runs: Record<string, unknown>[] = [];
