@@ -19,7 +19,8 @@
  *   skipped            readings the sim could not offer because the daemon's loop fell behind
  *   modbus: transactionsPerS, cpuMsPerTransaction (counted at the slaves)
  * Options: --sensors 10,100,1000,10000  --rate 10000 (readings/s, a list is crossed
- * with --sensors)  --seconds 10 (measuring window)  --warmup 3  --repeat 1.
+ * with --sensors)  --seconds 10 (measuring window)  --warmup 3  --repeat 1  --tick 10ms
+ * (the sim's pace tick; every tick is an event-loop wakeup the daemon's CPU includes).
  * --modbus UNITSxREGISTERS (e.g. 20x20) measures steady field polling instead: that
  * many Modbus TCP slaves (in this process, each on its own port, one device of that
  * many holding registers, every value changing every second) polled at 1 Hz by one
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     modbus: { type: 'string' },
     'write-config': { type: 'string' },
+    tick: { type: 'string', default: '10ms' },
   },
 });
 const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -83,7 +85,7 @@ function simWorkload(sensors: number, rate: number): Workload {
  * and round (3 decimals) pass every reading: what arrives is what was offered.
  */
 function config(gw: string, broker: string, sensors: number, rate: number): string {
-  const lines = [`gateway: { id: ${gw}, logLevel: warn }`, `uplink: { brokers: [${broker}] }`, 'drivers:', '  - kind: sim', '    id: load', `    pace: { rate: ${rate}, tick: 10ms }`, '    sensors:'];
+  const lines = [`gateway: { id: ${gw}, logLevel: warn }`, `uplink: { brokers: [${broker}] }`, 'drivers:', '  - kind: sim', '    id: load', `    pace: { rate: ${rate}, tick: ${values.tick} }`, '    sensors:'];
   for (let i = 0; i < sensors; i++) {
     lines.push(
       `      - id: s${i}`,
