@@ -6,9 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { serviceEnvironment } from './service-env';
 
 const BENCHES: Record<string, string> = {
-  pipeline: 'sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
+  daemon: 'the real `fieldgate run` process (unit settings), paced sim → 4-stage pipelines → Mosquitto → an independent subscriber: readings/s, CPU ms per 1 000 readings, RSS, latency; 10 to 10 000 sensors',
+  pipeline: 'in-process: sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
   control: 'reading → rules → arbiter → actuator write latency under load (incl. GPIO edge → rule → GPIO output); rule throughput',
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
   outbox: 'outbox disk bytes per reading and insert throughput',
@@ -30,14 +32,6 @@ if (!fs.existsSync(script)) {
 // those of the installed daemon. `--node-defaults` runs with Node's defaults.
 const nodeDefaults = rest.includes('--node-defaults');
 const args = rest.filter((a) => a !== '--node-defaults');
-const env = nodeDefaults ? process.env : { ...serviceEnvironment(), ...process.env };
+const env = nodeDefaults ? process.env : { ...serviceEnvironment(path.join(__dirname, '../..')), ...process.env };
 const res = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit', env });
 process.exit(res.status ?? 1);
-
-/** NODE_OPTIONS and MALLOC_ARENA_MAX as the systemd unit sets them. */
-function serviceEnvironment(): Record<string, string> {
-  const unit = fs.readFileSync(path.join(__dirname, '../../systemd/fieldgate.service'), 'utf8');
-  const out: Record<string, string> = {};
-  for (const m of unit.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_ARENA_MAX)=([^"\n]*)"?$/gm)) out[m[1]] = m[2];
-  return out;
-}

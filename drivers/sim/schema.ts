@@ -27,11 +27,25 @@ export const simSensorSchema = z
   })
   .describe('A simulated sensor.');
 
+/** Most readings a paced sim offers per second (a bound on the work one tick may ask for). */
+export const MAX_PACED_RATE = 1_000_000;
+
+export const simPaceSchema = z
+  .strictObject({
+    rate: z.number().positive().max(MAX_PACED_RATE).describe('Readings per second across all sensors of this driver, taken in turn.'),
+    tick: duration('How often the readings due since the previous tick are emitted, in one batch.').default(10),
+  })
+  .refine((p) => p.tick >= 1 && p.tick <= 1000, { message: 'tick: between 1ms and 1s', path: ['tick'] })
+  .describe(
+    'Paced mode, for benchmarks and load tests: instead of each sensor sampling on its own interval, the driver emits rate readings per second in batches every tick, one sample of each sensor in turn. A sensor then advances one waveform step (its interval) per sample. If the event loop falls so far behind that more than 100 ms (or two ticks, if longer) of readings are due at once, the excess is skipped and counted (health: paced.skipped).',
+  );
+
 export const simDriverSchema = z
   .strictObject({
     kind: z.literal('sim'),
     id: z.string().min(1).describe('Driver instance id.'),
     seed: z.number().int().default(1).describe('Seed of the deterministic random generator.'),
+    pace: simPaceSchema.optional(),
     sensors: z.array(simSensorSchema).default([]),
     outputs: z.record(z.string(), z.number()).default({}).describe('Initial values of sim outputs that actuators write.'),
   })

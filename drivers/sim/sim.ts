@@ -4,6 +4,9 @@ import type { SimDriverConfig, SimSensorConfig } from './schema';
 import { hashString, prng } from '../../src/core/prng';
 import { waveValue } from './waveform';
 
+/** Paced mode: the most of a late tick's backlog emitted at once, in ms of readings. */
+const CATCH_UP_MS = 100;
+
 interface SimSensorState {
   config: SimSensorConfig;
   n: number;
@@ -22,6 +25,8 @@ export class SimDriver implements Driver {
   private readonly sensors: SimSensorState[];
   private readonly outputs = new Map<string, number>();
   private writes = 0;
+  private readonly paced = { offered: 0, skipped: 0 };
+  private pacer?: TimerHandle;
 
   constructor(
     private readonly config: SimDriverConfig,
@@ -37,6 +42,7 @@ export class SimDriver implements Driver {
   }
 
   async start(): Promise<void> {
+    if (this.config.pace) return this.startPaced(this.config.pace.rate, this.config.pace.tick);
     for (const s of this.sensors) {
       this.sample(s);
       s.timer = this.ctx.clock.setInterval(() => this.sample(s), s.config.interval);
@@ -44,6 +50,8 @@ export class SimDriver implements Driver {
   }
 
   async stop(): Promise<void> {
+    this.ctx.clock.clearInterval(this.pacer);
+    this.pacer = undefined;
     for (const s of this.sensors) {
       this.ctx.clock.clearInterval(s.timer);
       s.timer = undefined;
@@ -61,7 +69,36 @@ export class SimDriver implements Driver {
   }
 
   health(): Record<string, unknown> {
-    return { sensors: this.sensors.length, outputs: Object.fromEntries(this.outputs), writes: this.writes };
+    const paced = this.config.pace ? { paced: { rate: this.config.pace.rate, ...this.paced } } : {};
+    return { sensors: this.sensors.length, outputs: Object.fromEntries(this.outputs), writes: this.writes, ...paced };
+  }
+
+  /**
+   * Every tick, the readings due at `rate` since start that were not offered yet,
+   * one sample per sensor in turn. At most 100 ms (or two ticks, if longer) of
+   * readings at once: a loop that fell further behind skips the rest (counted)
+   * rather than flooding the daemon to catch up.
+   */
+  private startPaced(rate: number, tick: number): void {
+    if (this.sensors.length === 0) return;
+    const started = this.ctx.clock.now();
+    const most = Math.ceil((rate * Math.max(2 * tick, CATCH_UP_MS)) / 1000);
+    let due = 0;
+    let next = 0;
+    this.pacer = this.ctx.clock.setInterval(() => {
+      const total = Math.floor(((this.ctx.clock.now() - started) * rate) / 1000);
+      let n = total - due;
+      due = total;
+      if (n > most) {
+        this.paced.skipped += n - most;
+        n = most;
+      }
+      for (let i = 0; i < n; i++) {
+        this.sample(this.sensors[next]);
+        next = next + 1 === this.sensors.length ? 0 : next + 1;
+      }
+      this.paced.offered += n;
+    }, tick);
   }
 
   private sample(s: SimSensorState): void {

@@ -4,7 +4,8 @@ import { stageKind } from '../pipeline/stages';
 import { checkReferencedFiles } from './referenced-files';
 import { configSchema, type GatewayConfig } from './schema';
 import type { SensorDecl } from './sensor';
-import { YamlSource, type Problem } from './yaml-source';
+import { ConfigSource } from './config-source';
+import type { Problem } from './yaml-source';
 import { zodProblems } from './zod-problems';
 import { valueProblem } from '../arbiter/validate';
 
@@ -12,7 +13,6 @@ export interface LoadedConfig {
   config: GatewayConfig;
   /** Every sensor of every driver, in declaration order. */
   sensors: SensorDecl[];
-  source: YamlSource;
 }
 
 export type LoadResult = { ok: true; value: LoadedConfig } | { ok: false; problems: Problem[] };
@@ -32,16 +32,17 @@ export function loadConfigFile(file: string): LoadResult {
   }
   const res = parseConfig(file, text);
   if (!res.ok) return res;
-  const files = checkReferencedFiles(res.value.config, res.value.source);
+  // Positions are worked out from the text only when there is a problem to report.
+  const files = checkReferencedFiles(res.value.config, new ConfigSource(file, text));
   return files.length > 0 ? { ok: false, problems: sortProblems(files) } : res;
 }
 
 /** Validate config text: YAML syntax, schema (unknown keys are errors), then cross-references. */
 export function parseConfig(file: string, text: string): LoadResult {
-  const src = new YamlSource(file, text);
-  const syntax = src.syntaxProblems();
-  if (syntax.length > 0) return { ok: false, problems: syntax };
-  const parsed = configSchema.safeParse(src.toJS());
+  const src = new ConfigSource(file, text);
+  const read = src.read();
+  if (!read.ok) return read;
+  const parsed = configSchema.safeParse(read.value);
   if (!parsed.success) return { ok: false, problems: sortProblems(zodProblems(src, parsed.error)) };
   const config = parsed.data;
   const problems: Problem[] = [];
@@ -49,12 +50,13 @@ export function parseConfig(file: string, text: string): LoadResult {
   checkActuators(config, src, problems);
   checkStageReferences(sensors, src, problems);
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, value: { config, sensors, source: src } };
+  // Not the source: whoever keeps the loaded config (the daemon, for its lifetime) must not keep the file's text.
+  return { ok: true, value: { config, sensors } };
 }
 
-function collectSensors(config: GatewayConfig, src: YamlSource, problems: Problem[]): SensorDecl[] {
+function collectSensors(config: GatewayConfig, src: ConfigSource, problems: Problem[]): SensorDecl[] {
   const sensors: SensorDecl[] = [];
-  const sensorAt = new Map<string, string>();
+  const sensorAt = new Map<string, (string | number)[]>();
   const driverIds = new Map<string, number>();
   config.drivers.forEach((d, i) => {
     if (driverIds.has(d.id)) {
@@ -64,18 +66,18 @@ function collectSensors(config: GatewayConfig, src: YamlSource, problems: Proble
       const path = ['drivers', i, ...s.path];
       const first = sensorAt.get(s.id);
       if (first) {
-        problems.push(src.problem([...path, 'id'], `duplicate sensor id "${s.id}" (first declared at ${first})`));
+        problems.push(src.problem([...path, 'id'], `duplicate sensor id "${s.id}" (first declared at line ${src.position([...first, 'id']).line})`));
         continue;
       }
-      const pos = src.position([...path, 'id']);
-      sensorAt.set(s.id, `line ${pos.line}`);
+      // A position costs a second read of the file: taken only when there is a duplicate to report.
+      sensorAt.set(s.id, path);
       sensors.push({ ...s, path });
     }
   });
   return sensors;
 }
 
-function checkActuators(config: GatewayConfig, src: YamlSource, problems: Problem[]): void {
+function checkActuators(config: GatewayConfig, src: ConfigSource, problems: Problem[]): void {
   const seen = new Set<string>();
   config.actuators.forEach((a, i) => {
     if (seen.has(a.id)) problems.push(src.problem(['actuators', i, 'id'], `duplicate actuator id "${a.id}"`));
@@ -105,7 +107,7 @@ function checkActuators(config: GatewayConfig, src: YamlSource, problems: Proble
   });
 }
 
-function checkStageReferences(sensors: SensorDecl[], src: YamlSource, problems: Problem[]): void {
+function checkStageReferences(sensors: SensorDecl[], src: ConfigSource, problems: Problem[]): void {
   const ids = new Set(sensors.map((s) => s.id));
   for (const s of sensors) {
     s.pipeline.forEach((stage, j) => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { GatewayConfig } from './schema';
-import type { ConfigPath, Problem, YamlSource } from './yaml-source';
+import type { ConfigPath, Problem } from './yaml-source';
+import type { PositionedSource } from './zod-problems';
 
 /**
  * Files a schema-valid config names — the uplink's password file and TLS files —
@@ -25,7 +26,7 @@ interface FileRef {
   expect: Expect;
 }
 
-export function checkReferencedFiles(config: GatewayConfig, src: YamlSource): Problem[] {
+export function checkReferencedFiles(config: GatewayConfig, src: PositionedSource): Problem[] {
   const u = config.uplink;
   if (!u) return [];
   const refs: FileRef[] = [];

@@ -36,6 +36,11 @@ export class YamlSource {
     });
   }
 
+  /** Whether the document has a value at `path`. */
+  has(path: ConfigPath): boolean {
+    return this.doc.hasIn(path);
+  }
+
   toJS(): unknown {
     return this.doc.toJS() ?? {};
   }

@@ -169,6 +169,12 @@ export class Drain {
           this.sendMessage(message);
           continue;
         }
+        // A live batch that cannot be full yet (fewer seqs committed past the cursor than a
+        // batch holds) waits for its timer without reading the rows again on every commit.
+        if (!this.batchDue && this.readCursor >= this.replayedUpTo && this.o.outbox.lastCommittedSeq() - this.readCursor < this.o.maxReadings) {
+          if (this.o.outbox.lastCommittedSeq() > this.readCursor) this.armBatchTimer();
+          break;
+        }
         const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings);
         if (rows.length === 0) {
           exhausted = true;

@@ -115,3 +115,28 @@ test('events and results are sent before readings, to their own topic', (t) => {
   sent[0].done();
   assert.equal(outbox.stats().messages, 0);
 });
+
+test('a live partial batch is not read again from the outbox on every commit while it fills', (t) => {
+  const { clock, outbox, drain, sent, publish, add, tsOf } = setup(t, { maxReadings: 500 });
+  let peeks = 0;
+  const peek = outbox.peekReadingBatch.bind(outbox);
+  outbox.peekReadingBatch = (after, limit) => {
+    peeks++;
+    return peek(after, limit);
+  };
+  drain.begin(publish, 0);
+  // Five commits of 80 readings (as the outbox flushes every 200 ms), each followed by a pump.
+  for (let c = 0; c < 5; c++) {
+    add(...Array.from({ length: 80 }, (_, i) => 1 + c * 80 + i));
+    drain.pump();
+    clock.advance(100);
+  }
+  assert.equal(sent.length, 0, '400 < 500 readings: the batch waits for maxDelay');
+  assert.equal(peeks, 0, 'nothing read while the batch cannot be full');
+  // maxDelay (1 s) after the first commit the 400 readings go in one message, read once.
+  clock.advance(500);
+  assert.equal(sent.length, 1);
+  assert.equal(tsOf(0).length, 400);
+  assert.deepEqual([tsOf(0)[0], tsOf(0)[399]], [1, 400]);
+  assert.equal(peeks, 1);
+});
