@@ -170,8 +170,9 @@ export class Drain {
           continue;
         }
         // A live batch that cannot be full yet (fewer seqs committed past the cursor than a
-        // batch holds) waits for its timer without reading the rows again on every commit.
-        if (!this.batchDue && this.readCursor >= this.replayedUpTo && this.o.outbox.lastCommittedSeq() - this.readCursor < this.o.maxReadings) {
+        // batch holds) waits for its timer without reading the rows again on every commit
+        // (not while finishing: a clean stop sends the partial batch at once).
+        if (!this.batchDue && !this.finishing && this.readCursor >= this.replayedUpTo && this.o.outbox.lastCommittedSeq() - this.readCursor < this.o.maxReadings) {
           if (this.o.outbox.lastCommittedSeq() > this.readCursor) this.armBatchTimer();
           break;
         }

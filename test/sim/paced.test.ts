@@ -57,7 +57,7 @@ test('paced: 1 000 readings/s in 10 ms ticks offers exactly 10 per tick, sensors
 
 test('paced: a rate that is not a multiple of the tick carries the remainder over', async () => {
   // 150/s in 10 ms ticks is 1.5 per tick: 1, 2, 1, 2 ... → 15 in 100 ms.
-  const { clock, emitted, driver } = paced({ rate: 150, tick: 10 });
+  const { clock, emitted, driver } = paced({ rate: 150, tick: '10ms' });
   await driver.start();
   clock.advance(20);
   assert.equal(emitted.length, 3);
@@ -67,7 +67,7 @@ test('paced: a rate that is not a multiple of the tick carries the remainder ove
 });
 
 test('paced: after a stall it emits at most 100 ms of readings and counts the rest as skipped', async () => {
-  const { clock, emitted, driver } = paced({ rate: 1000, tick: 10 });
+  const { clock, emitted, driver } = paced({ rate: 1000, tick: '10ms' });
   await driver.start();
   clock.advance(100);
   assert.equal(emitted.length, 100);
@@ -84,7 +84,7 @@ test('paced: after a stall it emits at most 100 ms of readings and counts the re
 });
 
 test('paced: with ticks longer than 50 ms the catch-up is two ticks', async () => {
-  const { clock, emitted, driver } = paced({ rate: 100, tick: 200 });
+  const { clock, emitted, driver } = paced({ rate: 100, tick: '200ms' });
   await driver.start();
   clock.advance(200);
   assert.equal(emitted.length, 20);
