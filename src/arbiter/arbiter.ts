@@ -251,6 +251,12 @@ export class Arbiter {
     };
   }
 
+  /** Whether a gate (min on/off, rate limit, retry backoff) is holding back the wanted value right now (no write under way). */
+  deferred(actuator: string): boolean {
+    const s = this.states.get(actuator);
+    return s?.deferral !== undefined && !s.inflight;
+  }
+
   /** Hold the actuator's failsafe value; false when it has none configured (or one it cannot take). */
   failsafe(actuator: string, owner: Owner): boolean {
     const s = this.states.get(actuator);
