@@ -5,7 +5,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { TargetValue } from '../../drivers/driver';
 import { jsonDepthExceeds, MAX_ACTUATOR_NAME, MAX_CORRELATION_BYTES, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, responseTopicProblem, type ResponseTopicPolicy } from './bounds';
-import { CommandLog } from './command-log';
+import { CommandLog, UNKNOWN_FINGERPRINT } from './command-log';
 import { isPermanentWriteError, MinuteBudget } from './limits';
 import type { CommandResult } from './result';
 import { commandsSchema, type CommandsConfig } from './schema';
@@ -108,7 +108,7 @@ export class CommandHandler {
     if (seen && meta.retained && seen.fingerprint === fingerprint && fields.value !== undefined && seen.result.final) {
       return this.reconcile(cfg, id, fields, meta);
     }
-    if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint, seen.result, meta);
+    if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint || seen.fingerprint === UNKNOWN_FINGERPRINT, seen.result, meta);
     let budget = this.perActuator.get(actuator);
     if (!budget) this.perActuator.set(actuator, (budget = new MinuteBudget(this.cfg.maxPerMinute)));
     if (!budget.take(this.opts.clock.now())) {

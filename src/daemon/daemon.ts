@@ -12,6 +12,7 @@ import { Arbiter } from '../arbiter/arbiter';
 import type { ControlEvent } from '../arbiter/event';
 import { CommandHandler, type CommandMeta, type CommandResult } from '../commands/commands';
 import { CommandLog } from '../commands/command-log';
+import { importLegacyCommandLog } from '../commands/legacy-log';
 import { driverKind } from '../../drivers';
 import { RulesEngine } from '../rules/engine';
 import { RuleWatcher } from '../rules/watcher';
@@ -115,13 +116,15 @@ export class Daemon implements GatewayView {
     // Ids are remembered at least as long as the broker may redeliver them (the MQTT session).
     const dedupWindow = Math.max(config.commands.dedupWindow, config.uplink?.sessionExpiry ?? 0);
     const driverKinds = new Map(config.drivers.map((d) => [d.id, driverKind(d.kind)]));
+    const commandLog = new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) });
+    importLegacyCommandLog({ file: path.join(opts.stateDir, 'commands.json'), commandLog, clock: opts.clock, log: opts.log.child({ component: 'commands' }) });
     this.commands = new CommandHandler({
       arbiter: this.arbiter,
       clock: opts.clock,
       log: opts.log,
       config: config.commands,
       publishResult: (actuator, result, meta) => this.publishResult(actuator, result, meta),
-      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) }),
+      commandLog,
       responseTopics: { allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics], commandFilter: this.topics.commandFilter },
       targetValue: (a, value) => driverKinds.get(a.driver)?.targetValue?.(a.target, value),
     });

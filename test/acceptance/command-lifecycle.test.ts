@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
-import { simPumpConfig, startCloud, waitOnline } from './command-harness';
+import { daemonStatus, simPumpConfig, startCloud, waitOnline } from './command-harness';
 
 /**
  * A command that minOn still defers when the daemon stops gets its final result
@@ -38,3 +40,28 @@ test('a command pending when the daemon stops is answered "not written: the gate
   assert.equal(await second.stop('SIGTERM'), 0);
 });
 
+
+/**
+ * Upgrading from the gateway that kept ids in commands.json: the daemon imports
+ * them at start, so a cloud retry of a pre-upgrade id is answered as a duplicate
+ * and the pump is not switched again.
+ */
+test('a retry of an id from the pre-upgrade commands.json is answered and not applied again', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-cmd-upgrade-');
+  const stateDir = path.join(dir, 'state');
+  fs.mkdirSync(stateDir, { recursive: true });
+  const ts = Date.now() - 60_000;
+  fs.writeFileSync(path.join(stateDir, 'commands.json'), JSON.stringify([['pump\u0000before-upgrade', { id: 'before-upgrade', ok: true, applied: true, ts }]]));
+  const cloud = await startCloud(t, broker.url);
+  const daemon = startDaemon({ config: simPumpConfig(broker.url), dir });
+  t.after(() => daemon.kill());
+  await waitOnline(daemon.socketPath);
+  await cloud.send('pump', { id: 'before-upgrade', value: true });
+  assert.deepEqual(await cloud.final('before-upgrade'), { id: 'before-upgrade', ok: true, status: 'applied', final: true, applied: true, ts, duplicate: true });
+  const pump = (await daemonStatus(daemon.socketPath))?.actuators.find((a) => a.id === 'pump');
+  assert.equal(pump?.value, undefined, 'the sim pump was never written');
+  assert.deepEqual(fs.readdirSync(stateDir).filter((f) => f.startsWith('commands.json')), ['commands.json.migrated']);
+  assert.equal(await daemon.stop('SIGTERM'), 0);
+});
