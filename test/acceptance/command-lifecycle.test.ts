@@ -5,7 +5,20 @@ import * as path from 'node:path';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
-import { daemonStatus, simPumpConfig, startCloud, waitOnline } from './command-harness';
+import { daemonStatus, simPumpConfig, startCloud, waitOnline, type Cloud } from './command-harness';
+
+const FILTERS = ['fieldgate/gw/cmd/+/result', 'fieldgate/gw/health'];
+
+/**
+ * The daemon reports online before its SUBSCRIBE for cmd/+ is sent; a command
+ * published in between is lost (no subscription yet). Its first heartbeat is
+ * sent after the SUBSCRIBE on the same connection, so once the cloud has it,
+ * the broker has the subscription.
+ */
+async function waitSubscribed(cloud: Cloud, socketPath: string): Promise<void> {
+  await waitOnline(socketPath);
+  await waitFor(() => cloud.got.some((m) => m.topic === 'fieldgate/gw/health'), { timeoutMs: 15_000, what: 'the first heartbeat (commands subscribed)' });
+}
 
 /**
  * A command that minOn still defers when the daemon stops gets its final result
@@ -17,10 +30,10 @@ test('a command pending when the daemon stops is answered "not written: the gate
   t.after(() => broker.kill());
   const dir = tempDir('fg-cmd-stop-');
   const config = simPumpConfig(broker.url, '', ', minOn: 1h');
-  const cloud = await startCloud(t, broker.url);
+  const cloud = await startCloud(t, broker.url, FILTERS);
   const first = startDaemon({ config, dir });
   t.after(() => first.kill());
-  await waitOnline(first.socketPath);
+  await waitSubscribed(cloud, first.socketPath);
   await cloud.send('pump', { id: 'on', value: true });
   assert.equal((await cloud.final('on')).status, 'applied');
   await cloud.send('pump', { id: 'off', value: false });
@@ -54,10 +67,10 @@ test('a retry of an id from the pre-upgrade commands.json is answered and not ap
   fs.mkdirSync(stateDir, { recursive: true });
   const ts = Date.now() - 60_000;
   fs.writeFileSync(path.join(stateDir, 'commands.json'), JSON.stringify([['pump\u0000before-upgrade', { id: 'before-upgrade', ok: true, applied: true, ts }]]));
-  const cloud = await startCloud(t, broker.url);
+  const cloud = await startCloud(t, broker.url, FILTERS);
   const daemon = startDaemon({ config: simPumpConfig(broker.url), dir });
   t.after(() => daemon.kill());
-  await waitOnline(daemon.socketPath);
+  await waitSubscribed(cloud, daemon.socketPath);
   await cloud.send('pump', { id: 'before-upgrade', value: true });
   assert.deepEqual(await cloud.final('before-upgrade'), { id: 'before-upgrade', ok: true, status: 'applied', final: true, applied: true, ts, duplicate: true });
   const pump = (await daemonStatus(daemon.socketPath))?.actuators.find((a) => a.id === 'pump');
