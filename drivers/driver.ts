@@ -79,6 +79,9 @@ export interface DriverKind<C extends { kind: string; id: string } = { kind: str
 
 export type TargetValue = { value: number | boolean; rounded: boolean } | { error: string };
 
+/** What an actuator's target really holds for `value`, by its driver's kind; undefined when the kind does not say. */
+export type ActuatorTargetValue = (actuator: { driver: string; target: unknown }, value: number | boolean) => TargetValue | undefined;
+
 /**
  * Thrown by start() when the hardware is absent or inaccessible in a way retrying
  * soon will not fix (no Bluetooth HCI, not a Pi, permission denied). The

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DriverKind } from './driver';
+import type { ActuatorTargetValue, DriverKind } from './driver';
 import { simDriver } from './sim';
 import { bleDriver } from './ble/kind';
 import { zigbeeDriver } from './zigbee/kind';
@@ -22,6 +22,12 @@ export function driverKind(kind: string): DriverKind {
   const k = byKind.get(kind);
   if (!k) throw new Error(`unknown driver kind "${kind}"; valid kinds: ${[...byKind.keys()].join(', ')}`);
   return k;
+}
+
+/** targetValue of each actuator's driver kind, for the configured `drivers` (what rules, commands and the arbiter check values against). */
+export function actuatorTargetValue(drivers: readonly { id: string; kind: string }[]): ActuatorTargetValue {
+  const kinds = new Map(drivers.map((d) => [d.id, byKind.get(d.kind)]));
+  return (a, value) => kinds.get(a.driver)?.targetValue?.(a.target, value);
 }
 
 export function driverKindNames(): string[] {

@@ -1,4 +1,5 @@
 import type { ActuatorConfig } from '../config/actuator';
+import type { ActuatorTargetValue } from '../../drivers/driver';
 import { Backoff } from '../core/backoff';
 import { formatDuration } from '../core/duration';
 import type { Clock, TimerHandle } from '../core/clock';
@@ -62,7 +63,13 @@ export interface ArbiterOptions {
   publishEvent: PublishEvent;
   /** Retry backoff of failed writes (defaults 500 ms .. 30 s, full jitter). */
   retry?: { initialMs: number; maxMs: number; random?: () => number };
-  /** Observer of writes a gate holds back, with the reason (`fieldgate rules test`). */
+  /**
+   * What an actuator's target really holds (its driver kind's targetValue). Held
+   * numbers are rounded to it (a PID output to an int16 register; traced) and
+   * values it cannot hold at all are refused, so `current` is what the device has.
+   */
+  targetValue?: ActuatorTargetValue;
+  /** Observer of writes a gate holds back or values rounded for the target, with the reason (`fieldgate rules test`). */
   trace?: (t: { ts: number; actuator: string; detail: string }) => void;
 }
 
@@ -173,11 +180,25 @@ export class Arbiter {
     if (!s) return { ok: false, error: `unknown actuator "${actuator}"` };
     const problem = owner.priority === 'command' || owner.priority === 'local' ? this.check(actuator, owner, value) : valueProblem(s.cfg, value);
     if (problem) return { ok: false, error: problem };
+    const held = this.targetHolds(s, value);
+    if ('error' in held) return { ok: false, error: held.error };
     const prev = s.intents.get(owner.key);
-    if (prev && prev.value === value && prev.owner === owner) return { ok: true, applied: s.wanted };
+    if (prev && prev.value === held.value && prev.owner === owner) return { ok: true, applied: s.wanted };
+    if (held.value !== value) {
+      this.opts.trace?.({ ts: this.opts.clock.now(), actuator, detail: `${String(value)} from ${owner.label} rounded to ${String(held.value)}: its target cannot hold ${String(value)} exactly` });
+      value = held.value;
+    }
     s.intents.set(owner.key, { owner, value, seq: ++this.seq });
     this.reconcile(s);
     return { ok: true, applied: s.wanted };
+  }
+
+  /** The value `s`'s target really holds for `value` (rounded), or why it cannot hold it at all. */
+  private targetHolds(s: ActuatorState, value: ActuatorValue): { value: ActuatorValue } | { error: string } {
+    if (typeof value !== 'number' || !this.opts.targetValue) return { value };
+    const tv = this.opts.targetValue(s.cfg, value);
+    if (tv && 'error' in tv) return { error: `${tv.error}; not written` };
+    return { value: tv?.value ?? value };
   }
 
   /**
@@ -249,6 +270,12 @@ export class Arbiter {
       g.watchers.delete(w);
       if (g.watchers.size === 0 && s.watches?.get(id) === g) s.watches.delete(id);
     };
+  }
+
+  /** Whether a gate (min on/off, rate limit, retry backoff) is holding back the wanted value right now (no write under way). */
+  deferred(actuator: string): boolean {
+    const s = this.states.get(actuator);
+    return s?.deferral !== undefined && !s.inflight;
   }
 
   /** Hold the actuator's failsafe value; false when it has none configured (or one it cannot take). */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { actuatorTargetValue } from '../../drivers';
 import { loadConfigFile } from '../config/load';
 import { formatProblem, type Problem } from '../config/yaml-source';
 import { SensorTable } from '../daemon/sensor-table';
@@ -74,7 +75,7 @@ function ruleContext(flag: string | undefined, io: CliIO): { ctx: RuleContext; t
   }
   const { config, sensors } = res.value;
   return {
-    ctx: { sensors: new Set(sensors.map((s) => s.id)), actuators: new Map(config.actuators.map((a) => [a.id, a])) },
+    ctx: { sensors: new Set(sensors.map((s) => s.id)), actuators: new Map(config.actuators.map((a) => [a.id, a])), targetValue: actuatorTargetValue(config.drivers) },
     table: new SensorTable(sensors),
   };
 }
@@ -123,7 +124,7 @@ async function dryRunCommand(argv: string[], io: CliIO): Promise<number> {
     return EXIT.FAIL;
   }
   const actuators = c.ctx.actuators ? [...c.ctx.actuators.values()] : inferActuators(res.set);
-  const lines = await dryRun(res.set, trace.rows, { actuators, sensors: c.table });
+  const lines = await dryRun(res.set, trace.rows, { actuators, sensors: c.table, targetValue: c.ctx.targetValue });
   const start = trace.rows[0]?.ts ?? 0;
   const width = Math.max(8, ...lines.map((l) => l.who.length));
   for (const l of lines) {

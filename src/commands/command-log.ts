@@ -41,6 +41,8 @@ export interface LoggedCommand {
   result: CommandResult;
 }
 
+/** The fingerprint of an id whose command is not known (imported from the pre-upgrade commands.json): every redelivery is its duplicate. */
+export const UNKNOWN_FINGERPRINT = '';
 const DEFAULT_WINDOW = 86_400_000;
 /** Unflushed rows kept while the disk refuses writes; beyond it the oldest are dropped (counted). */
 const MAX_UNFLUSHED = 20_000;

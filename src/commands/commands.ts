@@ -1,11 +1,11 @@
 import type { Arbiter, Owner } from '../arbiter/arbiter';
 import type { ActuatorValue } from '../arbiter/validate';
 import type { ActuatorConfig } from '../config/actuator';
-import type { Clock } from '../core/clock';
+import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { TargetValue } from '../../drivers/driver';
 import { jsonDepthExceeds, MAX_ACTUATOR_NAME, MAX_CORRELATION_BYTES, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, responseTopicProblem, type ResponseTopicPolicy } from './bounds';
-import { CommandLog } from './command-log';
+import { CommandLog, UNKNOWN_FINGERPRINT } from './command-log';
 import { isPermanentWriteError, MinuteBudget } from './limits';
 import type { CommandResult } from './result';
 import { commandsSchema, type CommandsConfig } from './schema';
@@ -44,7 +44,7 @@ export interface CommandMeta {
 export type CommandSource = 'cloud' | 'local';
 
 export interface CommandHandlerOptions {
-  arbiter: Pick<Arbiter, 'hold' | 'release' | 'holding' | 'releaseUnwritten' | 'watch' | 'config' | 'status'>;
+  arbiter: Pick<Arbiter, 'hold' | 'release' | 'holding' | 'releaseUnwritten' | 'watch' | 'deferred' | 'config' | 'status'>;
   clock: Clock;
   log: Logger;
   publishResult: (actuator: string, result: CommandResult, meta: CommandMeta) => void;
@@ -68,6 +68,8 @@ export class CommandHandler {
   private readonly perActuator = new Map<string, MinuteBudget>();
   private readonly answers: MinuteBudget;
   private seq = 0;
+  /** Commands followed to a final result that has not come yet: each ends its own ("the gateway stopped"). */
+  private readonly unfinished = new Set<() => void>();
   /** Counts for health: every command lands in exactly one of these (pending ones later in a final one). */
   readonly counts = { applied: 0, released: 0, rejected: 0, failed: 0, superseded: 0, duplicates: 0, conflicts: 0, rateLimited: 0, dropped: 0 };
 
@@ -106,7 +108,7 @@ export class CommandHandler {
     if (seen && meta.retained && seen.fingerprint === fingerprint && fields.value !== undefined && seen.result.final) {
       return this.reconcile(cfg, id, fields, meta);
     }
-    if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint, seen.result, meta);
+    if (seen) return this.answerSeen(actuator, id, seen.fingerprint === fingerprint || seen.fingerprint === UNKNOWN_FINGERPRINT, seen.result, meta);
     let budget = this.perActuator.get(actuator);
     if (!budget) this.perActuator.set(actuator, (budget = new MinuteBudget(this.cfg.maxPerMinute)));
     if (!budget.take(this.opts.clock.now())) {
@@ -139,8 +141,13 @@ export class CommandHandler {
     return this.released(id, actuator, LOCAL_KEY);
   }
 
-  /** Write the command log's waiting ids and close it (daemon stop). */
+  /**
+   * Daemon stop, after the arbiter's shutdown: every command still waiting (a
+   * gate deferred it) gets its final result, then the command log's waiting
+   * ids are written and it is closed.
+   */
   close(): void {
+    for (const end of [...this.unfinished]) end();
     this.commandLog.close();
   }
 
@@ -171,13 +178,19 @@ export class CommandHandler {
     const owner: Owner = { key, label: `${source === 'cloud' ? 'cmd' : 'local'}:${id}`, priority };
     const res = this.opts.arbiter.hold(cfg.id, owner, value);
     if (!res.ok) return emit(this.rejected(id, res.error ?? 'refused'));
-    this.follow(cfg.id, id, key, source, emit);
+    this.follow(cfg.id, id, key, source, typeof expiresAt === 'number' ? expiresAt : undefined, emit);
   }
 
   /** Turn the arbiter's account of the hold into results: pending while deferred, then one final result. */
-  private follow(actuator: string, id: string, key: string, source: CommandSource, emit: (r: CommandResult) => void): void {
+  private follow(actuator: string, id: string, key: string, source: CommandSource, expiresAt: number | undefined, emit: (r: CommandResult) => void): void {
     let pendingSent = false;
-    let stop = () => {};
+    let unwatch = () => {};
+    let expiry: TimerHandle | undefined;
+    const stop = () => {
+      unwatch();
+      this.opts.clock.clearTimeout(expiry);
+      this.unfinished.delete(stopped);
+    };
     let finished = false;
     const finish = (r: CommandResult) => {
       if (finished) return;
@@ -189,9 +202,30 @@ export class CommandHandler {
       else this.log.info('command not applied', { actuator, id, source, status: r.status, error: r.error });
       emit(r);
     };
-    stop = this.opts.arbiter.watch(actuator, key, {
+    // A hold that outlives its expiresAt while a gate defers it is dropped, never written late.
+    const expire = (reason: string) => {
+      if (finished || !this.opts.arbiter.deferred(actuator)) return;
+      this.counts.failed++;
+      stop();
+      this.opts.arbiter.releaseUnwritten(actuator, key);
+      finish({ id, ok: false, status: 'failed', final: true, error: `not written: expired at ${new Date(expiresAt ?? 0).toISOString()} while waiting for the ${reason}`, ...this.owner(actuator), ts: this.opts.clock.now() });
+    };
+    const stopped = () => {
+      this.counts.superseded++;
+      finish({ id, ok: false, status: 'superseded', final: true, error: 'not written: the gateway stopped', ts: this.opts.clock.now() });
+    };
+    this.unfinished.add(stopped);
+    unwatch = this.opts.arbiter.watch(actuator, key, {
       deferred: (at, reason) => {
-        if (pendingSent || finished) return;
+        if (finished) return;
+        this.opts.clock.clearTimeout(expiry);
+        if (expiresAt !== undefined && at > expiresAt) {
+          const now = this.opts.clock.now();
+          if (now > expiresAt) return expire(reason);
+          // the first instant the command is expired (it is still valid at expiresAt itself)
+          expiry = this.opts.clock.setTimeout(() => expire(reason), expiresAt - now + 1);
+        }
+        if (pendingSent) return;
         pendingSent = true;
         emit({ id, status: 'pending', final: false, error: `waiting for the ${reason} (writes at ${new Date(at).toISOString()})`, writesAt: at, ...this.owner(actuator), ts: this.opts.clock.now() });
       },

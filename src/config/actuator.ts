@@ -25,7 +25,7 @@ export const actuatorSchema = z
     round: z
       .boolean()
       .default(false)
-      .describe('Round command values to what the target can hold (12.7 to an int16 register writes 13, and the result says 13) instead of refusing them.'),
+      .describe('Round command and rule `set` values to what the target can hold (12.7 to an int16 register writes 13, and the result says 13) instead of refusing them.'),
     cloudOverridesLocal: z
       .boolean()
       .default(false)

@@ -12,7 +12,8 @@ import { Arbiter } from '../arbiter/arbiter';
 import type { ControlEvent } from '../arbiter/event';
 import { CommandHandler, type CommandMeta, type CommandResult } from '../commands/commands';
 import { CommandLog } from '../commands/command-log';
-import { driverKind } from '../../drivers';
+import { importLegacyCommandLog } from '../commands/legacy-log';
+import { actuatorTargetValue } from '../../drivers';
 import { RulesEngine } from '../rules/engine';
 import { RuleWatcher } from '../rules/watcher';
 import { loadRuleSet, parseRuleTexts } from '../rules/load';
@@ -103,8 +104,10 @@ export class Daemon implements GatewayView {
       this.gateway.outbox.addMessage({ topic: this.topics.state(id), payload: JSON.stringify(doc), priority: 'event', retain: true }),
     );
     this.sensorMonitor = new SensorMonitor({ publishEvent });
+    const targetValue = actuatorTargetValue(config.drivers);
     this.arbiter = new Arbiter({
       actuators: config.actuators,
+      targetValue,
       write: (id, target, value) => this.writeActuator(id, target, value),
       clock: opts.clock,
       log: opts.log,
@@ -114,16 +117,17 @@ export class Daemon implements GatewayView {
     this.gateway.hub.subscribe(this.engine);
     // Ids are remembered at least as long as the broker may redeliver them (the MQTT session).
     const dedupWindow = Math.max(config.commands.dedupWindow, config.uplink?.sessionExpiry ?? 0);
-    const driverKinds = new Map(config.drivers.map((d) => [d.id, driverKind(d.kind)]));
+    const commandLog = new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) });
+    importLegacyCommandLog({ file: path.join(opts.stateDir, 'commands.json'), commandLog, clock: opts.clock, log: opts.log.child({ component: 'commands' }) });
     this.commands = new CommandHandler({
       arbiter: this.arbiter,
       clock: opts.clock,
       log: opts.log,
       config: config.commands,
       publishResult: (actuator, result, meta) => this.publishResult(actuator, result, meta),
-      commandLog: new CommandLog({ file: path.join(opts.stateDir, 'commands.db'), clock: opts.clock, window: dedupWindow, log: opts.log.child({ component: 'commands' }) }),
+      commandLog,
       responseTopics: { allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics], commandFilter: this.topics.commandFilter },
-      targetValue: (a, value) => driverKinds.get(a.driver)?.targetValue?.(a.target, value),
+      targetValue,
     });
     const rulesDir = opts.rulesDir;
     if (rulesDir) {
@@ -134,11 +138,11 @@ export class Daemon implements GatewayView {
         clock: opts.clock,
         log: opts.log,
         publishEvent,
-        load: () => loadRuleSet(rulesDir, { sensors, actuators }),
+        load: () => loadRuleSet(rulesDir, { sensors, actuators, targetValue }),
         apply: (set) => this.engine.load(set),
         lastKnownGood: {
           store: new LastKnownGood(path.join(opts.stateDir, 'rules', 'last-known-good.json'), opts.log.child({ component: 'rules' })),
-          parse: (texts) => parseRuleTexts(texts, { sensors, actuators }),
+          parse: (texts) => parseRuleTexts(texts, { sensors, actuators, targetValue }),
         },
         onNoRules: (none) => this.holdFailsafeForNoRules(none),
       });

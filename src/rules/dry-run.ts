@@ -1,6 +1,7 @@
 import { Arbiter } from '../arbiter/arbiter';
 import type { ControlEvent } from '../arbiter/event';
 import { actuatorSchema, type ActuatorConfig } from '../config/actuator';
+import type { ActuatorTargetValue } from '../../drivers/driver';
 import type { Problem } from '../config/yaml-source';
 import { VirtualClock } from '../core/clock';
 import { silentLogger } from '../core/logger';
@@ -78,7 +79,7 @@ export function inferActuators(set: RuleSet): ActuatorConfig[] {
   return [...types].map(([id, type]) => actuatorSchema.parse({ id, type, driver: 'dry-run', target: {} }));
 }
 
-export async function dryRun(set: RuleSet, rows: readonly TraceRow[], opts: { actuators: ActuatorConfig[]; sensors?: SensorLookup }): Promise<DryRunLine[]> {
+export async function dryRun(set: RuleSet, rows: readonly TraceRow[], opts: { actuators: ActuatorConfig[]; sensors?: SensorLookup; targetValue?: ActuatorTargetValue }): Promise<DryRunLine[]> {
   const lines: DryRunLine[] = [];
   const clock = new VirtualClock(rows[0]?.ts ?? 0);
   const publishEvent = (e: ControlEvent) => lines.push({ ts: e.ts, who: e.source, what: `${e.type} [${e.severity}] ${e.message}` });
@@ -90,7 +91,8 @@ export async function dryRun(set: RuleSet, rows: readonly TraceRow[], opts: { ac
     write: async (id, _target, value) => {
       lines.push({ ts: clock.now(), who: id, what: `write ${String(value)}` });
     },
-    // Why an expected write is late: min on/off and rate limit deferrals.
+    targetValue: opts.targetValue,
+    // Why an expected write is late (min on/off and rate limit deferrals), and values rounded for the target.
     trace: (t) => lines.push({ ts: t.ts, who: t.actuator, what: t.detail }),
   });
   const trace = (t: TraceEntry) => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isScalar, type Scalar } from 'yaml';
 import type { ActuatorConfig } from '../config/actuator';
+import type { ActuatorTargetValue } from '../../drivers/driver';
 import { YamlSource, type ConfigPath, type Problem } from '../config/yaml-source';
 import { zodProblems } from '../config/zod-problems';
 import { compileCondition, type CompiledCondition } from './expr/compile';
@@ -16,6 +17,8 @@ import { safetyConflicts } from './conflicts';
 export interface RuleContext {
   sensors?: ReadonlySet<string>;
   actuators?: ReadonlyMap<string, ActuatorConfig>;
+  /** What each actuator's target really holds (its driver kind's targetValue); set values are checked against it when given. */
+  targetValue?: ActuatorTargetValue;
 }
 
 export interface CompiledRule {
@@ -189,11 +192,20 @@ class RuleChecker {
     return a;
   }
 
+  /** Why `a`'s target cannot hold `value` as written (a rule's set value is never rounded silently). */
+  private targetProblem(a: ActuatorConfig, value: unknown): string | undefined {
+    if (typeof value !== 'number' || !this.ctx.targetValue) return undefined;
+    const tv = this.ctx.targetValue(a, value);
+    if (tv && 'error' in tv) return tv.error;
+    if (tv?.rounded && !a.round) return `${value} cannot be written exactly to actuator "${a.id}" (its target would hold ${String(tv.value)}); set ${String(tv.value)}, or set round: true on the actuator`;
+    return undefined;
+  }
+
   private action(action: RuleAction, where: ConfigPath, config: RuleConfig, actuators: string[], messages: Map<RuleAction, Template>): void {
     if ('set' in action) {
       const { actuator, value } = action.set;
       const a = this.actuator(actuator, [...where, 'set', 'actuator']);
-      const problem = a ? valueProblem(a, value) : undefined;
+      const problem = a ? (valueProblem(a, value) ?? this.targetProblem(a, value)) : undefined;
       if (problem) this.problems.push(this.src.problem([...where, 'set', 'value'], problem));
       if (!actuators.includes(actuator)) actuators.push(actuator);
     } else if ('release' in action) {

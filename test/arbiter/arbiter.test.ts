@@ -6,6 +6,7 @@ import type { ActuatorConfig } from '../../src/config/actuator';
 import { VirtualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
 import { actuator } from '../rules/helpers';
+import { modbusTargetValue } from '../../drivers/modbus/target-value';
 
 const T0 = Date.UTC(2026, 0, 1);
 const rule: Owner = { key: 'rule:r', label: 'r', priority: 'rule' };
@@ -175,4 +176,32 @@ test('shutdown applies failsafe where failsafeOnShutdown and clears timers', asy
   await arbiter.shutdown();
   assert.deepEqual(writes.sort(), ['0 comp=false', '0 furnace=false', '0 furnace=true', '0 light=true']);
   assert.equal(clock.pending(), 0);
+});
+
+test('a rule value the target cannot hold exactly is rounded to what it holds (traced); one it cannot hold at all is refused', async () => {
+  const clock = new VirtualClock(T0);
+  const writes: string[] = [];
+  const traces: string[] = [];
+  const arbiter = new Arbiter({
+    actuators: [actuator({ id: 'setpoint', type: 'number', driver: 'bus', target: { device: 'plc', register: 'holding', address: 7, type: 'int16' } })],
+    clock,
+    log: silentLogger,
+    publishEvent: () => {},
+    targetValue: (a, v) => (a.driver === 'bus' ? modbusTargetValue(a.target, v) : undefined),
+    trace: (t) => traces.push(`${t.actuator}: ${t.detail}`),
+    write: async (id, _t, value) => {
+      writes.push(`${id}=${String(value)}`);
+    },
+  });
+  arbiter.start();
+  assert.deepEqual(arbiter.hold('setpoint', rule, 12.7), { ok: true, applied: 13 });
+  await clock.advanceAsync(0);
+  assert.deepEqual(writes, ['setpoint=13']);
+  assert.deepEqual(traces, ['setpoint: 12.7 from r rounded to 13: its target cannot hold 12.7 exactly']);
+  assert.equal(arbiter.status()[0].value, 13, 'status says what the register holds');
+  arbiter.hold('setpoint', rule, 12.7);
+  assert.equal(traces.length, 1, 'the same rounded value again is not traced again');
+  assert.deepEqual(arbiter.hold('setpoint', rule, 70000), { ok: false, error: '70000 does not fit the int16 register 7; not written' });
+  await clock.advanceAsync(0);
+  assert.deepEqual(writes, ['setpoint=13']);
 });

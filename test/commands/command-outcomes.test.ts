@@ -138,3 +138,41 @@ test('values are checked against the target encoding: no silent rounding, no val
   assert.equal(last()?.error, '40000 does not fit the uint16 register 8 (raw 80000 with scale 0.5, offset 0); not written');
   assert.deepEqual(writes, ['flow=10.5']);
 });
+
+test('a command whose expiresAt passes while minOff defers it is not written: failed, and its hold released', async () => {
+  const { clock, results, handler, writes, arbiter } = setup();
+  handler.handleCommand('heater', cmd({ id: 'off', value: false }), {}, 'cloud');
+  await clock.advanceAsync(0); // switched off at T0; minOff 10 s → an on may be written at T0+10 s
+  handler.handleCommand('heater', cmd({ id: 'on', value: true, expiresAt: T0 + 4000 }), {}, 'cloud');
+  assert.equal(results.at(-1)?.status, 'pending');
+  await clock.advanceAsync(20_000);
+  // expired once the clock is past T0+4 s, i.e. at T0+4001, six seconds before minOff would let it through
+  assert.deepEqual(results.at(-1), {
+    id: 'on',
+    ok: false,
+    status: 'failed',
+    final: true,
+    error: 'not written: expired at 2026-01-01T00:00:04.000Z while waiting for the minimum off time',
+    ts: T0 + 4001,
+  });
+  assert.deepEqual(writes, ['heater=false'], 'the expired value is never written');
+  // cloud commands share one hold: "on" replaced "off", so releasing it leaves no cloud hold and the heater as it is
+  assert.equal(arbiter.holding('heater', 'command'), false);
+  assert.deepEqual(
+    arbiter.status().find((s) => s.id === 'heater'),
+    { id: 'heater', value: false, wanted: false, owner: undefined, priority: undefined, lastWrite: T0, writes: 1, errors: 0, lastError: undefined, failing: false },
+  );
+});
+
+test('a command still deferred when the gateway stops gets a final result before the log closes', async () => {
+  const { clock, results, handler, writes, arbiter } = setup();
+  handler.handleCommand('heater', cmd({ id: 'off', value: false }), {}, 'cloud');
+  await clock.advanceAsync(1000);
+  handler.handleCommand('heater', cmd({ id: 'on', value: true }), {}, 'cloud'); // pending (minOff until T0+10 s)
+  await arbiter.shutdown();
+  handler.close();
+  assert.deepEqual(results.at(-1), { id: 'on', ok: false, status: 'superseded', final: true, error: 'not written: the gateway stopped', ts: T0 + 1000 });
+  await clock.advanceAsync(60_000);
+  assert.deepEqual(writes, ['heater=false']);
+  assert.equal(results.filter((r) => r.id === 'on').length, 2, 'pending, then exactly one final result');
+});

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Arbiter } from '../../src/arbiter/arbiter';
 import { CommandLog } from '../../src/commands/command-log';
+import { importLegacyCommandLog, LEGACY_MAX_BYTES } from '../../src/commands/legacy-log';
 import { CommandHandler, type CommandResult } from '../../src/commands/commands';
 import { VirtualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
@@ -178,4 +179,55 @@ test('fuzz: 10 000 random and malformed payloads yield only error results and ch
   assert.equal(errors, 10_000);
   assert.equal(writes.length, writesBefore);
   assert.equal(JSON.stringify(arbiter.status()), before);
+});
+
+/** commands.json as the gateway before commands.db wrote it: [["<actuator>\u0000<id>", result], …], oldest first. */
+function legacyFile(dir: string, rows: [string, unknown][]): string {
+  const file = path.join(dir, 'commands.json');
+  fs.writeFileSync(file, JSON.stringify(rows));
+  return file;
+}
+
+test('pre-upgrade ids in commands.json are imported once into commands.db: a retry is answered, not applied again', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cmd-legacy-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const json = legacyFile(dir, [
+    ['valve\u0000two-days-ago', { id: 'two-days-ago', ok: true, applied: 9, ts: T0 - 2 * 86_400_000 }],
+    [`${'x'.repeat(60_000)}\u0000h1`, { id: 'h1', ok: true, applied: true, ts: T0 - 1000 }],
+    ['valve\u0000old-ok', { id: 'old-ok', ok: true, applied: 5, ts: T0 - 3_600_000 }],
+    ['valve\u0000old-bad', { id: 'old-bad', ok: false, error: 'value 101 is above the maximum 100', ts: T0 - 60_000 }],
+    ['valve\u0000mismatch', { id: 'other', ok: true, ts: T0 }],
+  ]);
+  const db = path.join(dir, 'commands.db');
+  const clock = new VirtualClock(T0);
+  const logA = new CommandLog({ file: db, clock, log: silentLogger });
+  // past the 24 h window, a 60 KB actuator name and a row whose id disagrees with its key are left out
+  assert.deepEqual(importLegacyCommandLog({ file: json, commandLog: logA, clock, log: silentLogger }), { imported: 2, skipped: 3 });
+  assert.equal(fs.existsSync(json), false);
+  assert.equal(fs.existsSync(`${json}.migrated`), true);
+  assert.deepEqual(importLegacyCommandLog({ file: json, commandLog: logA, clock, log: silentLogger }), { imported: 0, skipped: 0 }, 'once: nothing left to import');
+  logA.close();
+
+  const b = setup(new CommandLog({ file: db, clock: new VirtualClock(T0), log: silentLogger }));
+  await b.clock.advanceAsync(0);
+  const writesBefore = [...b.writes];
+  assert.deepEqual(b.send('valve', cmd({ id: 'old-ok', value: 5 })), { id: 'old-ok', ok: true, status: 'applied', final: true, applied: 5, ts: T0 - 3_600_000, duplicate: true });
+  assert.deepEqual(b.send('valve', cmd({ id: 'old-bad', value: 101 })), { id: 'old-bad', ok: false, status: 'rejected', final: true, error: 'value 101 is above the maximum 100', ts: T0 - 60_000, duplicate: true });
+  // what a pre-upgrade id asked for was not kept: any redelivery of it is answered, never applied
+  assert.equal(b.send('valve', cmd({ id: 'old-ok', value: 6 }))?.duplicate, true);
+  await b.clock.advanceAsync(0);
+  assert.deepEqual(b.writes, writesBefore, 'nothing written again');
+  assert.equal(b.send('valve', cmd({ id: 'two-days-ago', value: 9 })), undefined, 'outside the window: a new command (answered once written)');
+});
+
+test('a commands.json over its bound is not parsed; it is set aside so no start reads it again', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cmd-legacy-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const big = legacyFile(dir, [['valve\u0000a', { id: 'a', ok: true, ts: T0, pad: 'p'.repeat(LEGACY_MAX_BYTES) }]]);
+  const clock = new VirtualClock(T0);
+  const log = new CommandLog({ clock, log: silentLogger });
+  assert.deepEqual(importLegacyCommandLog({ file: big, commandLog: log, clock, log: silentLogger }), { imported: 0, skipped: 0, error: `commands.json is ${fs.statSync(`${big}.migrated`).size} bytes (limit ${LEGACY_MAX_BYTES}); not imported` });
+  fs.writeFileSync(big, '[["valve\\u0000a", {"id": "a", "ok": tru');
+  assert.match(importLegacyCommandLog({ file: big, commandLog: log, clock, log: silentLogger }).error ?? '', /^commands\.json is not valid JSON: /);
+  assert.equal(log.size, 0);
 });

@@ -72,3 +72,17 @@ for (const name of fs.readdirSync(path.join(root, 'test/rules/cases')).filter((n
     assert.equal(io.stdout, fs.readFileSync(path.join(dir, 'expected.txt'), 'utf8'));
   });
 }
+
+test('rules check: a set value the Modbus target cannot hold exactly is an error at FILE:LINE:COL', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-rules-cli-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'setpoint.yaml');
+  fs.writeFileSync(file, 'rules:\n  - id: cold\n    when: boiler.temp < 5\n    then:\n      - set: { actuator: boiler.setpoint, value: 12.7 }\n');
+  const io = capture();
+  assert.equal(await main(['rules', 'check', dir, '--config', path.join(root, 'test/rules/cases/pid-int16/gateway.yaml')], io), 1);
+  // "      - set: { actuator: boiler.setpoint, value: " is 49 characters: the value starts at col 50
+  assert.deepEqual(io.stderr.trim().split('\n'), [
+    `${file}:5:50: 12.7 cannot be written exactly to actuator "boiler.setpoint" (its target would hold 13); set 13, or set round: true on the actuator`,
+    `1 error(s) in ${dir}`,
+  ]);
+});

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { loadRuleSet, parseRuleTexts } from '../../src/rules/load';
 import { formatProblem } from '../../src/config/yaml-source';
 import { actuator, context } from './helpers';
+import type { ActuatorTargetValue } from '../../drivers/driver';
+import { modbusTargetValue } from '../../drivers/modbus/target-value';
 
 const ctx = context(['furnace.temp', 'pump.flow'], [actuator({ id: 'furnace' }), actuator({ id: 'valve', type: 'number', min: 0, max: 100 })]);
 
@@ -102,4 +104,35 @@ test('loadRuleSet reads every *.yaml in a directory; a YAML syntax error is posi
   const bad = loadRuleSet(dir, ctx);
   assert.ok(!bad.ok);
   assert.match(formatProblem(bad.problems[0]), /b\.yaml:\d+:\d+: /);
+});
+
+test('a set value its target cannot hold exactly is refused at its position unless the actuator sets round: true', () => {
+  const bus = { device: 'plc', register: 'holding' };
+  const int16 = context(
+    ['pump.flow'],
+    [
+      actuator({ id: 'setpoint', type: 'number', driver: 'bus', target: { ...bus, address: 7, type: 'int16' } }),
+      actuator({ id: 'flow', type: 'number', driver: 'bus', round: true, target: { ...bus, address: 8, type: 'uint16', scale: 0.5 } }),
+    ],
+  );
+  const text = [
+    'rules:',
+    '  - id: a',
+    '    when: pump.flow < 1',
+    '    then:',
+    '      - set: { actuator: setpoint, value: 12.7 }',
+    '      - set: { actuator: setpoint, value: 70000 }',
+    '      - set: { actuator: setpoint, value: 13 }',
+    '      - set: { actuator: flow, value: 10.3 }',
+    '',
+  ].join('\n');
+  const targetValue: ActuatorTargetValue = (a, v) => (a.driver === 'bus' ? modbusTargetValue(a.target, v) : undefined);
+  const res = parseRuleTexts([{ file: 'r.yaml', text }], { ...int16, targetValue });
+  assert.equal(res.ok, false);
+  // "      - set: { actuator: setpoint, value: " is 42 characters: the value starts at col 43
+  assert.deepEqual(res.ok ? [] : res.problems.map(formatProblem), [
+    'r.yaml:5:43: 12.7 cannot be written exactly to actuator "setpoint" (its target would hold 13); set 13, or set round: true on the actuator',
+    'r.yaml:6:43: 70000 does not fit the int16 register 7',
+  ]);
+  assert.equal(parseRuleTexts([{ file: 'r.yaml', text }], int16).ok, true, 'without the driver kinds (no gateway config) the target is not checked');
 });
