@@ -289,12 +289,13 @@ export class Uplink {
     this.connectedSince = this.o.clock.now();
     this.errors.connected();
     this.setState('online', { broker: this.shownUrl, sessionPresent: ack.sessionPresent, protocolVersion: this.attemptProtocol });
-    client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (err) => err && this.errors.note(err));
     // Subscribed on every connect, session or not: the broker then sends the retained
-    // commands (desired states) again, which the command handler reconciles.
+    // commands (desired states) again, which the command handler reconciles. The birth
+    // "online" follows the SUBACK: a backend that waits for it knows commands are heard.
     client.subscribe([this.topics.commandFilter, this.topics.requestFilter], { qos: 1 }, (err, granted) => {
       if (err) this.errors.note(err);
       else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filters: [this.topics.commandFilter, this.topics.requestFilter] });
+      if (this.client === client) client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (e) => e && this.errors.note(e));
     });
     this.publishHeartbeat(client);
     this.timers.heartbeat = this.o.clock.setInterval(() => this.publishHeartbeat(client), this.o.config.heartbeat);
