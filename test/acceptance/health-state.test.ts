@@ -10,6 +10,7 @@ import { startDaemon, tempDir } from '../helpers/daemon';
 import { fieldgate } from '../helpers/cli';
 import { SlaveModel, startTcpSlave } from '../helpers/modbus-slave';
 import { waitFor } from '../helpers/wait';
+import { furnaceConfig } from '../helpers/furnace';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -77,17 +78,8 @@ test('a Modbus TCP slave killed mid-run turns the gateway degraded (sensor.stale
   await d.stop('SIGTERM');
 });
 
-const FURNACE = (broker: string) => `gateway: { id: test-gw }
-uplink: { brokers: [${broker}], heartbeat: 1s, batch: { maxDelay: 50ms } }
-drivers:
-  - kind: sim
-    id: sim
-    outputs: { furnace: 1 }
-    sensors:
-      - { id: furnace.temp, waveform: thermal, heater: furnace, start: 84, min: 20, hot: 95, step: 0.05, interval: 100ms }
-actuators:
-  - { id: furnace, driver: sim, target: { output: furnace }, type: bool, initial: true, failsafe: false }
-`;
+// The furnace held at ~84 °C with the shipped interlock (as in safety-reload.test.ts).
+const FURNACE = (broker: string) => furnaceConfig(broker, { start: 84, step: 0.05 });
 
 interface StateDoc {
   actuator: string;

@@ -9,24 +9,14 @@ import { record, type Recorder } from '../helpers/mqtt-recorder';
 import { startDaemon, tempDir, type DaemonProcess } from '../helpers/daemon';
 import { fieldgate } from '../helpers/cli';
 import { waitFor } from '../helpers/wait';
+import { furnaceConfig } from '../helpers/furnace';
 
 const ROOT = path.resolve(__dirname, '../..');
 
 // Issue 10, case 1: one typo in another rule file present at start-up must not switch
 // off the furnace interlock. The furnace (sim `thermal`) heats `step` °C/s while on.
-const CONFIG = (broker: string, start: number, step: number) => `gateway: { id: test-gw }
-uplink: { brokers: [${broker}], heartbeat: 1s, batch: { maxReadings: 50, maxDelay: 50ms } }
-outbox: { flushInterval: 20ms }
-drivers:
-  - kind: sim
-    id: sim
-    outputs: { furnace: 1 }
-    sensors:
-      - { id: furnace.temp, waveform: thermal, heater: furnace, start: ${start}, min: 20, hot: 95, step: ${step}, interval: 100ms }
-      - { id: tank.level, waveform: constant, value: 40, interval: 200ms }
-actuators:
-  - { id: furnace, driver: sim, target: { output: furnace }, type: bool, initial: true, failsafe: false, cloud: true }
-`;
+const CONFIG = (broker: string, start: number, step: number) =>
+  furnaceConfig(broker, { start, step, cloud: true, moreSensors: ['{ id: tank.level, waveform: constant, value: 40, interval: 200ms }'] });
 
 // An unknown sensor id, line 3 "    when: " → column 11.
 const TYPO = 'rules:\n  - id: tank-low\n    when: tank.levl < 10\n    then:\n      - event: { severity: warning, message: "tank low" }\n';

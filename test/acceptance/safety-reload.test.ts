@@ -8,22 +8,13 @@ import { startMosquitto } from '../helpers/mosquitto';
 import { record } from '../helpers/mqtt-recorder';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
+import { furnaceConfig } from '../helpers/furnace';
 
 const ROOT = path.resolve(__dirname, '../..');
 
 // Issue 10, cases 3 and 5, against a real daemon: a furnace held at ~84 °C (sim `thermal`
 // heating 0.05 °C/s) with the shipped furnace-overtemp interlock.
-const CONFIG = (broker: string) => `gateway: { id: test-gw }
-uplink: { brokers: [${broker}], heartbeat: 1s, batch: { maxDelay: 50ms } }
-drivers:
-  - kind: sim
-    id: sim
-    outputs: { furnace: 1 }
-    sensors:
-      - { id: furnace.temp, waveform: thermal, heater: furnace, start: 84, min: 20, hot: 95, step: 0.05, interval: 100ms }
-actuators:
-  - { id: furnace, driver: sim, target: { output: furnace }, type: bool, initial: true, failsafe: false }
-`;
+const CONFIG = (broker: string) => furnaceConfig(broker, { start: 84, step: 0.05 });
 
 interface Ev {
   type: string;
