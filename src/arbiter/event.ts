@@ -17,7 +17,9 @@ export type EventType =
   | 'sensor.stale'
   | 'sensor.bad'
   | 'sensor.recovered'
-  | 'alarm.ack';
+  | 'alarm.ack'
+  | 'deploy.applied'
+  | 'deploy.rejected';
 
 export interface ControlEvent {
   ts: number;

@@ -28,6 +28,8 @@ import { intParam, onlyParams, RequestHandler, type RequestKind } from '../comma
 import type { LogRing } from '../core/log-ring';
 import type { TimerHandle } from '../core/clock';
 import type { OutboxMessage } from '../outbox/types';
+import { Deployer } from '../deploy/deployer';
+import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
 /** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
@@ -65,6 +67,7 @@ export class Daemon implements GatewayView {
   readonly commands: CommandHandler;
   readonly topics: UplinkTopics;
   private readonly watcher?: RuleWatcher;
+  private readonly deployer?: Deployer;
   private readonly evictions = new EvictionWatch();
   private readonly alarmRegistry: AlarmRegistry;
   private readonly actuatorStates: ActuatorStates;
@@ -142,6 +145,17 @@ export class Daemon implements GatewayView {
         },
         onNoRules: (none) => this.holdFailsafeForNoRules(none),
       });
+      const watcher = this.watcher;
+      this.deployer = new Deployer({
+        ...config.deploy,
+        rulesDir,
+        stateDir: opts.stateDir,
+        clock: opts.clock,
+        log: opts.log,
+        publishEvent,
+        validate: (texts) => parseRuleTexts(texts, { sensors, actuators }),
+        reload: () => watcher.reload(),
+      });
     }
     const uplinkConfig = opts.loaded.config.uplink;
     if (uplinkConfig) {
@@ -161,6 +175,7 @@ export class Daemon implements GatewayView {
         clock: opts.clock,
         log: opts.log.child({ component: 'requests' }),
         kinds: this.requestKinds(),
+        maxPayloadBytes: { deploy: MAX_DEPLOY_PAYLOAD_BYTES },
         responseTopics: {
           allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics],
           commandFilter: this.topics.commandFilter,
@@ -243,6 +258,10 @@ export class Daemon implements GatewayView {
         const res = this.ackAlarm(p.alarm, `cloud:${by}`);
         if (!res.ok) throw new Error(res.error ?? 'refused');
         return res.alarm;
+      },
+      deploy: (p) => {
+        if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing to deploy into');
+        return this.deployer.deploy(p);
       },
     };
   }

@@ -1,0 +1,125 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PublishEvent } from '../arbiter/event';
+import type { Clock } from '../core/clock';
+import { writeFileAtomic } from '../core/atomic-file';
+import type { Logger } from '../core/logger';
+import { formatProblem } from '../config/yaml-source';
+import { RequestRefused } from '../commands/requests';
+import { ruleFilesIn, type RuleLoadResult } from '../rules/load';
+import { parseBundle, verifyBundle, type Bundle } from './bundle';
+import { DeployStore, type DeployRecord } from './store';
+
+/** Rule files are written readable by the CLI's users (`fieldgate rules check`), like files an installer puts in /etc. */
+const RULE_FILE_MODE = 0o644;
+
+export interface DeployerOptions {
+  rulesDir: string;
+  stateDir: string;
+  keysDir: string;
+  allowUnsigned: boolean;
+  keep: number;
+  clock: Clock;
+  log: Logger;
+  publishEvent: PublishEvent;
+  /** Validate rule texts against this gateway's sensors and actuators (no I/O). */
+  validate: (texts: { file: string; text: string }[]) => RuleLoadResult;
+  /** Load the rules directory now through the hot-reload path and swap the set in (RuleWatcher.reload). */
+  reload: () => RuleLoadResult;
+}
+
+export interface DeployAnswer {
+  version: number;
+  label: string;
+  key: string;
+  applied: true;
+  rules: number;
+  files: string[];
+  /** Files of the rules directory the bundle did not name, removed. */
+  removed: string[];
+}
+
+/**
+ * `req/deploy` for rule sets. In order, and nothing changes until every check passed:
+ * shape and sha256 of every file → signature against the pinned keys (or the
+ * explicit allowUnsigned) → version above the running deploy's → the same
+ * validation `fieldgate rules check` does, problems as FILE:LINE:COL → the texts
+ * kept in the state directory → each file written atomically into the rules
+ * directory, the files the bundle does not name removed → the directory loaded
+ * at once through the watcher (the answer says what the watcher accepted, not
+ * what was asked for).
+ */
+export class Deployer {
+  readonly store: DeployStore;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DeployerOptions) {
+    this.log = opts.log.child({ component: 'deploy' });
+    this.store = new DeployStore(opts.stateDir, opts.keep, this.log);
+  }
+
+  current(): DeployRecord | undefined {
+    return this.store.current();
+  }
+
+  deploy(params: Record<string, unknown>): DeployAnswer {
+    const bundle = parseBundle(params);
+    const key = this.authenticate(bundle);
+    const running = this.store.current();
+    if (running && bundle.version <= running.version)
+      throw new Error(`version ${bundle.version} is not newer than the running deploy (version ${running.version}${running.label ? ` "${running.label}"` : ''}); an older or replayed bundle is refused`);
+    const texts = bundle.rules.map((f) => ({ file: path.join(this.opts.rulesDir, f.name), text: f.text }));
+    const checked = this.opts.validate(texts);
+    if (!checked.ok) {
+      const problems = checked.problems.map(formatProblem);
+      this.refused(bundle, `${problems.length} error(s) in its rules`);
+      throw new RequestRefused(`bundle version ${bundle.version} rejected: ${problems.length} error(s) in its rules; nothing was changed`, problems.slice(0, 50));
+    }
+    return this.apply(bundle, key);
+  }
+
+  private authenticate(b: Bundle): string {
+    if (b.signature === undefined) {
+      if (!this.opts.allowUnsigned) throw new Error(`bundle is not signed; this gateway takes only bundles signed by a key pinned in ${this.opts.keysDir} (deploy.allowUnsigned is false)`);
+      return 'unsigned';
+    }
+    // A signature that is present is always checked, even where unsigned bundles are allowed.
+    try {
+      return verifyBundle(b, this.opts.keysDir);
+    } catch (err) {
+      this.refused(b, (err as Error).message);
+      throw err;
+    }
+  }
+
+  private apply(b: Bundle, key: string): DeployAnswer {
+    const now = this.opts.clock.now();
+    const record: DeployRecord = { version: b.version, label: b.label, key, appliedAt: now, files: b.rules.map((f) => ({ name: f.name, sha256: f.sha256 })) };
+    this.store.saveVersion({ ...record, rules: b.rules });
+    fs.mkdirSync(this.opts.rulesDir, { recursive: true });
+    const names = new Set(b.rules.map((f) => f.name));
+    const removed = ruleFilesIn(this.opts.rulesDir)
+      .map((f) => path.basename(f))
+      .filter((f) => !names.has(f));
+    for (const f of b.rules) writeFileAtomic(path.join(this.opts.rulesDir, f.name), f.text, RULE_FILE_MODE);
+    for (const f of removed) fs.rmSync(path.join(this.opts.rulesDir, f), { force: true });
+    const res = this.opts.reload();
+    if (!res.ok) {
+      // Validated a moment ago: only the disk can make this happen. Say so; the watcher has kept what ran.
+      const problems = res.problems.map(formatProblem);
+      this.refused(b, `the rules directory did not load after writing: ${problems[0]}`);
+      throw new RequestRefused(`bundle version ${b.version} was written to ${this.opts.rulesDir} but the directory did not load (${problems.length} error(s)); the previous rules keep running`, problems.slice(0, 50));
+    }
+    this.store.setCurrent(record);
+    const what = `rules version ${b.version}${b.label ? ` "${b.label}"` : ''} deployed: ${res.rules.length} rule(s) in ${b.rules.length} file(s)${removed.length ? `, removed ${removed.join(', ')}` : ''}`;
+    this.log.info(what, { version: b.version, key });
+    this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, files: record.files, removed } });
+    return { version: b.version, label: b.label, key, applied: true, rules: res.rules.length, files: b.rules.map((f) => f.name), removed };
+  }
+
+  private refused(b: Bundle, why: string): void {
+    const message = `deploy of rules version ${b.version} refused: ${why}`;
+    this.log.warn(message, { version: b.version });
+    this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rejected', severity: 'warning', source: 'deploy', message, details: { version: b.version, label: b.label } });
+  }
+}

@@ -1,0 +1,86 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file';
+import { errorMessage, type Logger } from '../core/logger';
+import type { BundleFile } from './bundle';
+
+/**
+ * What was deployed, in the state directory:
+ *
+ *   <state>/deploy/current.json          the running deploy: version, label, key, when, files' hashes
+ *   <state>/deploy/versions/<v>.json     every applied bundle's texts; the newest `keep` are kept
+ *
+ * current.json is what makes versions monotonic across restarts: a bundle whose
+ * version is not above it is refused.
+ */
+export interface DeployRecord {
+  version: number;
+  label: string;
+  /** The pinned key file that verified it, or "unsigned". */
+  key: string;
+  appliedAt: number;
+  files: { name: string; sha256: string }[];
+}
+
+export interface StoredVersion extends DeployRecord {
+  rules: BundleFile[];
+}
+
+/** A record is a few KiB; anything much larger was not written by us. */
+const MAX_RECORD_BYTES = 1024 * 1024;
+
+export class DeployStore {
+  readonly dir: string;
+
+  constructor(
+    stateDir: string,
+    private readonly keep: number,
+    private readonly log: Logger,
+  ) {
+    this.dir = path.join(stateDir, 'deploy');
+  }
+
+  current(): DeployRecord | undefined {
+    return this.read<DeployRecord>(path.join(this.dir, 'current.json'));
+  }
+
+  /** Keep the bundle's texts (before anything is applied), dropping versions past `keep`. */
+  saveVersion(v: StoredVersion): void {
+    const dir = path.join(this.dir, 'versions');
+    writeFileAtomic(path.join(dir, `${v.version}.json`), JSON.stringify(v));
+    const old = this.versions().slice(this.keep);
+    for (const n of old) fs.rmSync(path.join(dir, `${n}.json`), { force: true });
+  }
+
+  setCurrent(r: DeployRecord): void {
+    writeFileAtomic(path.join(this.dir, 'current.json'), JSON.stringify(r));
+  }
+
+  /** Stored version numbers, newest first. */
+  versions(): number[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(this.dir, 'versions'));
+    } catch {
+      return [];
+    }
+    return names
+      .map((n) => /^(\d+)\.json$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a);
+  }
+
+  private read<T>(file: string): T | undefined {
+    try {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (!st) return undefined;
+      if (st.size > MAX_RECORD_BYTES) throw new Error(`${st.size} bytes`);
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    } catch (err) {
+      // An unreadable record must not let an older bundle in: the caller treats a throw as a refusal.
+      this.log.error('cannot read the deploy record', { file, err: errorMessage(err) });
+      throw new Error(`cannot read ${file}: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { controlRequest } from '../../src/control/client';
+import type { RuleRow, StatusSnapshot } from '../../src/daemon/view';
+import { startMosquitto } from '../helpers/mosquitto';
+import { startDaemon, tempDir } from '../helpers/daemon';
+import { waitFor } from '../helpers/wait';
+
+// Issue 17: rule sets deployed from the cloud on req/deploy — signed, validated, atomic, monotonic.
+const CONFIG = (broker: string, keysDir: string, extra = '') => `gateway: { id: test-gw }
+uplink: { brokers: [${broker}], heartbeat: 1s, batch: { maxDelay: 50ms } }
+deploy: { keysDir: ${keysDir}${extra} }
+drivers:
+  - kind: sim
+    id: sim
+    sensors: [ { id: tank.level, waveform: constant, value: 5, interval: 200ms } ]
+`;
+
+const rule = (id: string, when: string) => `rules:\n  - id: ${id}\n    when: ${when}\n    then:\n      - event: { severity: warning, message: "${id} fired" }\n`;
+
+interface Answer {
+  topic: string;
+  body: { id: string; ok?: boolean; result?: Record<string, unknown>; error?: string; problems?: string[]; duplicate?: boolean };
+}
+interface Ev {
+  type: string;
+  message: string;
+}
+
+const sha = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+
+/**
+ * A bundle signed as docs/operations.md says, written out here rather than
+ * through src/deploy (so a mistake there cannot cancel out): the signed bytes
+ * are "fieldgate-deploy v1", "version N", "label L" and "rules NAME SHA256"
+ * per file sorted by name, each line ending in "\n".
+ */
+function bundle(id: string, version: number, label: string, files: Record<string, string>, key?: crypto.KeyObject) {
+  const rules = Object.entries(files).map(([name, text]) => ({ name, text, sha256: sha(text) }));
+  const names = [...rules].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const message = ['fieldgate-deploy v1', `version ${version}`, `label ${label}`, ...names.map((f) => `rules ${f.name} ${f.sha256}`)].join('\n') + '\n';
+  const signature = key ? crypto.sign(null, Buffer.from(message), key).toString('base64') : undefined;
+  return { id, version, label, rules, ...(signature ? { signature } : {}) };
+}
+
+async function cloudClient(url: string): Promise<{ client: MqttClient; got: Answer[]; events: Ev[] }> {
+  const client = connect(url, { protocolVersion: 5, reconnectPeriod: 0 });
+  const got: Answer[] = [];
+  const events: Ev[] = [];
+  client.on('message', (topic, payload) => {
+    if (topic.endsWith('/events')) events.push(JSON.parse(payload.toString()) as Ev);
+    else got.push({ topic, body: JSON.parse(payload.toString()) as Answer['body'] });
+  });
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  await client.subscribeAsync(['fieldgate/test-gw/req/+/result', 'fieldgate/test-gw/events'], { qos: 1 });
+  return { client, got, events };
+}
+
+function keyPair(dir: string, name: string): crypto.KeyObject {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, name), publicKey.export({ type: 'spki', format: 'pem' }));
+  return privateKey;
+}
+
+test('deploy: a good signed bundle, one with errors, a bad signature, an unsigned one, a replayed old one', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-deploy-');
+  const keysDir = path.join(dir, 'deploy-keys');
+  const key = keyPair(keysDir, 'ops.pem');
+  const stranger = crypto.generateKeyPairSync('ed25519').privateKey; // not pinned
+  const rulesDir = path.join(dir, 'rules.d');
+  fs.mkdirSync(rulesDir);
+  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), rule('local-rule', 'tank.level > 100'));
+  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
+  t.after(() => d.kill());
+  const { client, got, events } = await cloudClient(broker.url);
+  t.after(() => client.end(true));
+  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+  const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
+  const ask = async (body: { id: string }) => {
+    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  };
+  const dirFiles = () => fs.readdirSync(rulesDir).sort();
+
+  // A good deploy: the bundle's files replace the set, the local file not in it is removed, the rule runs.
+  const low = rule('tank-low', 'tank.level < 10');
+  const good = await ask(bundle('d1', 3, 'first', { 'low.yaml': low }, key));
+  assert.equal(good.ok, true, good.error);
+  assert.deepEqual(good.result, { version: 3, label: 'first', key: 'ops.pem', applied: true, rules: 1, files: ['low.yaml'], removed: ['local.yaml'] });
+  assert.deepEqual(dirFiles(), ['low.yaml']);
+  assert.equal(fs.readFileSync(path.join(rulesDir, 'low.yaml'), 'utf8'), low);
+  assert.deepEqual(await rules(), ['tank-low']);
+  await waitFor(() => events.find((e) => e.type === 'deploy.applied'), { what: 'the deploy.applied event' });
+  const kept = JSON.parse(fs.readFileSync(path.join(d.stateDir, 'deploy', 'versions', '3.json'), 'utf8')) as { rules: { text: string }[] };
+  assert.equal(kept.rules[0].text, low, 'the version is kept in the state directory');
+
+  // Errors: every problem as FILE:LINE:COL (line 3 "    when: tank.levl" → column 11), nothing changed.
+  const bad = await ask(bundle('d2', 4, '', { 'low.yaml': low, 'typo.yaml': rule('tank-typo', 'tank.levl < 10') }, key));
+  assert.equal(bad.ok, false);
+  assert.equal(bad.error, 'bundle version 4 rejected: 1 error(s) in its rules; nothing was changed');
+  assert.equal(bad.problems?.length, 1);
+  assert.match(bad.problems?.[0] ?? '', new RegExp(`^${path.join(rulesDir, 'typo.yaml').replace(/[.]/g, '\\.')}:3:11: unknown sensor "tank\\.levl"`));
+  assert.deepEqual(dirFiles(), ['low.yaml']);
+  assert.deepEqual(await rules(), ['tank-low']);
+
+  // A signature by a key that is not pinned; a signature over other bytes (a text changed after signing).
+  const notPinned = await ask(bundle('d3', 5, '', { 'x.yaml': rule('x', 'tank.level < 1') }, stranger));
+  assert.equal(notPinned.ok, false);
+  assert.equal(notPinned.error, `signature does not verify against any key pinned in ${keysDir} (ops.pem)`);
+  const tampered = bundle('d4', 5, '', { 'x.yaml': rule('x', 'tank.level < 1') }, key);
+  const edited = rule('x', 'tank.level < 2');
+  tampered.rules[0] = { name: 'x.yaml', text: edited, sha256: sha(edited) };
+  const tamperedAnswer = await ask(tampered);
+  assert.equal(tamperedAnswer.error, `signature does not verify against any key pinned in ${keysDir} (ops.pem)`);
+  const unsigned = await ask(bundle('d5', 5, '', { 'x.yaml': rule('x', 'tank.level < 1') }));
+  assert.equal(unsigned.error, `bundle is not signed; this gateway takes only bundles signed by a key pinned in ${keysDir} (deploy.allowUnsigned is false)`);
+  assert.deepEqual(dirFiles(), ['low.yaml']);
+
+  // The first bundle replayed under a new id, and an older version: refused.
+  const replay = await ask({ ...bundle('d1', 3, 'first', { 'low.yaml': low }, key), id: 'd6' });
+  assert.equal(replay.error, 'version 3 is not newer than the running deploy (version 3 "first"); an older or replayed bundle is refused');
+  const older = await ask(bundle('d7', 2, '', { 'x.yaml': rule('x', 'tank.level < 1') }, key));
+  assert.match(older.error ?? '', /^version 2 is not newer than the running deploy \(version 3 "first"\)/);
+  assert.deepEqual(dirFiles(), ['low.yaml']);
+  assert.ok(events.some((e) => e.type === 'deploy.rejected' && /signature does not verify/.test(e.message)));
+
+  // Versions stay monotonic across a restart.
+  assert.equal(await d.stop('SIGTERM'), 0);
+  const d2 = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
+  t.after(() => d2.kill());
+  await waitFor(async () => ((await controlRequest(d2.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online again' });
+  const afterRestart = await ask({ ...bundle('d1', 3, 'first', { 'low.yaml': low }, key), id: 'd8' });
+  assert.match(afterRestart.error ?? '', /^version 3 is not newer than the running deploy/);
+  const next = await ask(bundle('d9', 4, '', { 'low.yaml': low, 'high.yaml': rule('tank-high', 'tank.level > 90') }, key));
+  assert.equal(next.ok, true, next.error);
+  assert.deepEqual(dirFiles(), ['high.yaml', 'low.yaml']);
+  await d2.stop('SIGTERM');
+});
+
+test('deploy: unsigned bundles are taken only where the config allows them; a bad signature is refused even there', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-deploy-unsigned-');
+  const keysDir = path.join(dir, 'no-keys');
+  const d = startDaemon({ config: CONFIG(broker.url, keysDir, ', allowUnsigned: true'), dir });
+  t.after(() => d.kill());
+  const { client, got } = await cloudClient(broker.url);
+  t.after(() => client.end(true));
+  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+  const ask = async (body: { id: string }) => {
+    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  };
+  const ok = await ask(bundle('u1', 1, 'lab', { 'a.yaml': rule('a', 'tank.level < 10') }));
+  assert.equal(ok.ok, true, ok.error);
+  assert.equal(ok.result?.key, 'unsigned');
+  const forged = await ask(bundle('u2', 2, 'lab', { 'a.yaml': rule('a', 'tank.level < 10') }, crypto.generateKeyPairSync('ed25519').privateKey));
+  assert.equal(forged.ok, false);
+  assert.match(forged.error ?? '', new RegExp(`^no Ed25519 public key is pinned in ${keysDir.replace(/[.]/g, '\\.')} \\(skipped: .*ENOENT\\)$`));
+  await d.stop('SIGTERM');
+});
