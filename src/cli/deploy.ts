@@ -36,47 +36,47 @@ export const deployCommand: CommandModule = {
 };
 
 function runDeploy(argv: string[], io: CliIO): number {
-    const [sub, ...rest] = argv;
-    if (sub === 'message') {
-      if (rest.length !== 1) throw new UsageError('deploy message takes exactly one BUNDLE.json');
-      const body = JSON.parse(readBounded(rest[0], MAX_DEPLOY_PAYLOAD_BYTES)) as Record<string, unknown>;
-      const { id: _id, signature: _sig, ...params } = body;
-      io.out(signedMessage(parseBundle(params)).toString('utf8'));
-      return EXIT.OK;
-    }
-    if (sub !== 'sign') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
-    const { values, positionals } = parseCommandArgs(rest, { key: { type: 'string' }, version: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' } });
-    if (!values.key) throw new UsageError('--key KEY.pem is required');
-    const version = Number(values.version);
-    if (!values.version || !Number.isSafeInteger(version) || version < 1) throw new UsageError('--version must be a positive integer');
-    const label = values.label ?? '';
-    if (label.length > MAX_LABEL) throw new UsageError(`--label is at most ${MAX_LABEL} characters`);
-    if (positionals.length === 0) throw new UsageError('name at least one rule file');
-    let key: crypto.KeyObject;
-    try {
-      key = crypto.createPrivateKey(readBounded(values.key, 16 * 1024));
-    } catch (err) {
-      io.err(`${values.key}: not a private key: ${(err as Error).message}\n`);
-      return EXIT.FAIL;
-    }
-    if (key.asymmetricKeyType !== 'ed25519') {
-      io.err(`${values.key}: a ${key.asymmetricKeyType ?? 'unknown'} key; deploy bundles are signed with Ed25519\n`);
-      return EXIT.FAIL;
-    }
-    const rules = positionals.map((file) => {
-      const text = readBounded(file, MAX_RULE_FILE_BYTES);
-      return { name: path.basename(file), text, sha256: sha256Hex(text) };
-    });
-    const unsigned = { version, label, rules };
-    parseBundle(unsigned); // the gateway's own shape checks (names, duplicates), before signing
-    const signature = crypto.sign(null, signedMessage(unsigned), key).toString('base64');
-    const json = JSON.stringify({ id: values.id ?? `deploy-${version}`, ...unsigned, signature });
-    if (Buffer.byteLength(json) > MAX_DEPLOY_PAYLOAD_BYTES) {
-      io.err(`the bundle is ${Buffer.byteLength(json)} bytes; a deploy request takes at most ${MAX_DEPLOY_PAYLOAD_BYTES}\n`);
-      return EXIT.FAIL;
-    }
-    io.out(json + '\n');
+  const [sub, ...rest] = argv;
+  if (sub === 'message') {
+    if (rest.length !== 1) throw new UsageError('deploy message takes exactly one BUNDLE.json');
+    const body = JSON.parse(readBounded(rest[0], MAX_DEPLOY_PAYLOAD_BYTES)) as Record<string, unknown>;
+    const { id: _id, signature: _sig, ...params } = body;
+    io.out(signedMessage(parseBundle(params)).toString('utf8'));
     return EXIT.OK;
+  }
+  if (sub !== 'sign') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
+  const { values, positionals } = parseCommandArgs(rest, { key: { type: 'string' }, version: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' } });
+  if (!values.key) throw new UsageError('--key KEY.pem is required');
+  const version = Number(values.version);
+  if (!values.version || !Number.isSafeInteger(version) || version < 1) throw new UsageError('--version must be a positive integer');
+  const label = values.label ?? '';
+  if (label.length > MAX_LABEL) throw new UsageError(`--label is at most ${MAX_LABEL} characters`);
+  if (positionals.length === 0) throw new UsageError('name at least one rule file');
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(readBounded(values.key, 16 * 1024));
+  } catch (err) {
+    io.err(`${values.key}: not a private key: ${(err as Error).message}\n`);
+    return EXIT.FAIL;
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    io.err(`${values.key}: a ${key.asymmetricKeyType ?? 'unknown'} key; deploy bundles are signed with Ed25519\n`);
+    return EXIT.FAIL;
+  }
+  const rules = positionals.map((file) => {
+    const text = readBounded(file, MAX_RULE_FILE_BYTES);
+    return { name: path.basename(file), text, sha256: sha256Hex(text) };
+  });
+  const unsigned = { version, label, rules };
+  parseBundle(unsigned); // the gateway's own shape checks (names, duplicates), before signing
+  const signature = crypto.sign(null, signedMessage(unsigned), key).toString('base64');
+  const json = JSON.stringify({ id: values.id ?? `deploy-${version}`, ...unsigned, signature });
+  if (Buffer.byteLength(json) > MAX_DEPLOY_PAYLOAD_BYTES) {
+    io.err(`the bundle is ${Buffer.byteLength(json)} bytes; a deploy request takes at most ${MAX_DEPLOY_PAYLOAD_BYTES}\n`);
+    return EXIT.FAIL;
+  }
+  io.out(json + '\n');
+  return EXIT.OK;
 }
 
 /** A file's text, refused before it is read when it is larger than `max`. */
