@@ -19,7 +19,8 @@ export type EventType =
   | 'sensor.recovered'
   | 'alarm.ack'
   | 'deploy.applied'
-  | 'deploy.rejected';
+  | 'deploy.rejected'
+  | 'deploy.drift';
 
 export interface ControlEvent {
   ts: number;

@@ -138,7 +138,10 @@ export class Daemon implements GatewayView {
         log: opts.log,
         publishEvent,
         load: () => loadRuleSet(rulesDir, { sensors, actuators }),
-        apply: (set) => this.engine.load(set),
+        apply: (set) => {
+          this.engine.load(set);
+          this.deployer?.observe(set.sources);
+        },
         lastKnownGood: {
           store: new LastKnownGood(path.join(opts.stateDir, 'rules', 'last-known-good.json'), opts.log.child({ component: 'rules' })),
           parse: (texts) => parseRuleTexts(texts, { sensors, actuators }),
@@ -371,6 +374,7 @@ export class Daemon implements GatewayView {
         lastReload: watch?.lastReload,
         lastReloadError: watch?.lastReloadError,
         problems: watch?.problems,
+        ...this.deployer?.provenance(),
       },
       actuators,
       lastErrors: this.gateway.errors.list(),

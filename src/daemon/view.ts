@@ -1,3 +1,4 @@
+import type { RulesProvenance } from '../deploy/deployer';
 import type { Reading } from '../core/reading';
 import type { ActuatorStatus } from '../arbiter/arbiter';
 
@@ -70,7 +71,7 @@ export interface StatusSnapshot {
     lastReloadError?: string;
     /** Every problem of the last rejection, FILE:LINE:COL: message. */
     problems?: string[];
-  };
+  } & Partial<RulesProvenance>;
   lastErrors: { ts: number; component: string; message: string }[];
   /** The arbiter's view of every actuator: value, owner, writes, errors. */
   actuators: ActuatorStatus[];

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger';
 import { formatProblem } from '../config/yaml-source';
 import { RequestRefused } from '../commands/requests';
 import { ruleFilesIn, type RuleLoadResult } from '../rules/load';
-import { parseBundle, verifyBundle, type Bundle } from './bundle';
+import { parseBundle, sha256Hex, verifyBundle, type Bundle } from './bundle';
 import { DeployStore, type DeployRecord } from './store';
 
 /** Rule files are written readable by the CLI's users (`fieldgate rules check`), like files an installer puts in /etc. */
@@ -28,6 +28,31 @@ export interface DeployerOptions {
   reload: () => RuleLoadResult;
 }
 
+/** What differs between the rules that run and the deployed version: an engineer's edit on disk. */
+export interface Drift {
+  changed: string[];
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * Where the running rules come from, for status and the heartbeat:
+ * `local` (no deploy yet: files put there on site), `deploy` (exactly the
+ * deployed version's files) or `local-edit` (a deploy, then edited on disk: the
+ * edit runs until the next deploy, which says it replaced it).
+ */
+export interface RulesProvenance {
+  source: 'local' | 'deploy' | 'local-edit';
+  /** The deployed version (also while a local edit runs over it). */
+  version?: number;
+  label?: string;
+  /** sha256 of the running set's manifest: "rules NAME SHA256\n" per file, sorted by name. */
+  hash: string;
+  drift?: Drift;
+}
+
+type Manifest = Map<string, string>;
+
 export interface DeployAnswer {
   version: number;
   label: string;
@@ -37,6 +62,8 @@ export interface DeployAnswer {
   files: string[];
   /** Files of the rules directory the bundle did not name, removed. */
   removed: string[];
+  /** The local edit this deploy replaced, if one ran. */
+  replacedLocalEdit?: Drift;
 }
 
 /**
@@ -52,6 +79,9 @@ export interface DeployAnswer {
 export class Deployer {
   readonly store: DeployStore;
   private readonly log: Logger;
+  /** The record a deploy under way is writing (what observe() compares with until current.json says so). */
+  private pending?: DeployRecord;
+  private running?: RulesProvenance;
 
   constructor(private readonly opts: DeployerOptions) {
     this.log = opts.log.child({ component: 'deploy' });
@@ -60,6 +90,39 @@ export class Deployer {
 
   current(): DeployRecord | undefined {
     return this.store.current();
+  }
+
+  provenance(): RulesProvenance | undefined {
+    return this.running && { ...this.running };
+  }
+
+  /** Every set the watcher swaps in (RuleSet.sources): where it comes from, and drift reported when it starts. */
+  observe(sources: readonly { file: string; text: string }[]): void {
+    const running: Manifest = new Map(sources.map((s) => [path.basename(s.file), sha256Hex(s.text)]));
+    const hash = sha256Hex(
+      [...running]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([n, h]) => `rules ${n} ${h}\n`)
+        .join(''),
+    );
+    let record: DeployRecord | undefined;
+    try {
+      record = this.pending ?? this.store.current();
+    } catch {
+      record = undefined; // logged by the store; the provenance then says local, which is what can be shown
+    }
+    if (!record) {
+      this.running = { source: 'local', hash };
+      return;
+    }
+    const drift = diff(new Map(record.files.map((f) => [f.name, f.sha256])), running);
+    const was = this.running?.drift;
+    this.running = { source: drift ? 'local-edit' : 'deploy', version: record.version, label: record.label, hash, ...(drift ? { drift } : {}) };
+    if (drift && JSON.stringify(drift) !== JSON.stringify(was)) {
+      const message = `the rules on disk differ from deployed version ${record.version} (${describe(drift)}): the local edit runs until the next deploy`;
+      this.log.warn(message, { ...drift });
+      this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.drift', severity: 'warning', source: 'deploy', message, details: { version: record.version, ...drift } });
+    }
   }
 
   deploy(params: Record<string, unknown>): DeployAnswer {
@@ -101,9 +164,16 @@ export class Deployer {
     const removed = ruleFilesIn(this.opts.rulesDir)
       .map((f) => path.basename(f))
       .filter((f) => !names.has(f));
+    const replaced = this.running?.drift;
     for (const f of b.rules) writeFileAtomic(path.join(this.opts.rulesDir, f.name), f.text, RULE_FILE_MODE);
     for (const f of removed) fs.rmSync(path.join(this.opts.rulesDir, f), { force: true });
-    const res = this.opts.reload();
+    this.pending = record;
+    let res: RuleLoadResult;
+    try {
+      res = this.opts.reload();
+    } finally {
+      this.pending = undefined;
+    }
     if (!res.ok) {
       // Validated a moment ago: only the disk can make this happen. Say so; the watcher has kept what ran.
       const problems = res.problems.map(formatProblem);
@@ -111,10 +181,13 @@ export class Deployer {
       throw new RequestRefused(`bundle version ${b.version} was written to ${this.opts.rulesDir} but the directory did not load (${problems.length} error(s)); the previous rules keep running`, problems.slice(0, 50));
     }
     this.store.setCurrent(record);
-    const what = `rules version ${b.version}${b.label ? ` "${b.label}"` : ''} deployed: ${res.rules.length} rule(s) in ${b.rules.length} file(s)${removed.length ? `, removed ${removed.join(', ')}` : ''}`;
+    const what =
+      `rules version ${b.version}${b.label ? ` "${b.label}"` : ''} deployed: ${res.rules.length} rule(s) in ${b.rules.length} file(s)` +
+      (removed.length ? `, removed ${removed.join(', ')}` : '') +
+      (replaced ? `; replaced a local edit (${describe(replaced)})` : '');
     this.log.info(what, { version: b.version, key });
-    this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, files: record.files, removed } });
-    return { version: b.version, label: b.label, key, applied: true, rules: res.rules.length, files: b.rules.map((f) => f.name), removed };
+    this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, files: record.files, removed, replacedLocalEdit: replaced } });
+    return { version: b.version, label: b.label, key, applied: true, rules: res.rules.length, files: b.rules.map((f) => f.name), removed, ...(replaced ? { replacedLocalEdit: replaced } : {}) };
   }
 
   private refused(b: Bundle, why: string): void {
@@ -122,4 +195,16 @@ export class Deployer {
     this.log.warn(message, { version: b.version });
     this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rejected', severity: 'warning', source: 'deploy', message, details: { version: b.version, label: b.label } });
   }
+}
+
+/** What `running` changed against `deployed`, or undefined when they are the same files. */
+function diff(deployed: Manifest, running: Manifest): Drift | undefined {
+  const changed = [...running].filter(([n, h]) => deployed.has(n) && deployed.get(n) !== h).map(([n]) => n);
+  const added = [...running.keys()].filter((n) => !deployed.has(n));
+  const removed = [...deployed.keys()].filter((n) => !running.has(n));
+  return changed.length + added.length + removed.length > 0 ? { changed, added, removed } : undefined;
+}
+
+function describe(d: Drift): string {
+  return [d.changed.length && `changed ${d.changed.join(', ')}`, d.added.length && `added ${d.added.join(', ')}`, d.removed.length && `removed ${d.removed.join(', ')}`].filter(Boolean).join('; ');
 }

@@ -9,6 +9,7 @@ import type { RuleRow, StatusSnapshot } from '../../src/daemon/view';
 import { startMosquitto } from '../helpers/mosquitto';
 import { startDaemon, tempDir } from '../helpers/daemon';
 import { waitFor } from '../helpers/wait';
+import { fieldgate } from '../helpers/cli';
 
 // Issue 17: rule sets deployed from the cloud on req/deploy — signed, validated, atomic, monotonic.
 const CONFIG = (broker: string, keysDir: string, extra = '') => `gateway: { id: test-gw }
@@ -47,17 +48,23 @@ function bundle(id: string, version: number, label: string, files: Record<string
   return { id, version, label, rules, ...(signature ? { signature } : {}) };
 }
 
-async function cloudClient(url: string): Promise<{ client: MqttClient; got: Answer[]; events: Ev[] }> {
+interface Heartbeat {
+  rules: StatusSnapshot['rules'];
+}
+
+async function cloudClient(url: string): Promise<{ client: MqttClient; got: Answer[]; events: Ev[]; heartbeats: Heartbeat[] }> {
   const client = connect(url, { protocolVersion: 5, reconnectPeriod: 0 });
   const got: Answer[] = [];
   const events: Ev[] = [];
+  const heartbeats: Heartbeat[] = [];
   client.on('message', (topic, payload) => {
     if (topic.endsWith('/events')) events.push(JSON.parse(payload.toString()) as Ev);
+    else if (topic.endsWith('/health')) heartbeats.push(JSON.parse(payload.toString()) as Heartbeat);
     else got.push({ topic, body: JSON.parse(payload.toString()) as Answer['body'] });
   });
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  await client.subscribeAsync(['fieldgate/test-gw/req/+/result', 'fieldgate/test-gw/events'], { qos: 1 });
-  return { client, got, events };
+  await client.subscribeAsync(['fieldgate/test-gw/req/+/result', 'fieldgate/test-gw/events', 'fieldgate/test-gw/health'], { qos: 1 });
+  return { client, got, events, heartbeats };
 }
 
 function keyPair(dir: string, name: string): crypto.KeyObject {
@@ -164,5 +171,71 @@ test('deploy: unsigned bundles are taken only where the config allows them; a ba
   const forged = await ask(bundle('u2', 2, 'lab', { 'a.yaml': rule('a', 'tank.level < 10') }, crypto.generateKeyPairSync('ed25519').privateKey));
   assert.equal(forged.ok, false);
   assert.match(forged.error ?? '', new RegExp(`^no Ed25519 public key is pinned in ${keysDir.replace(/[.]/g, '\\.')} \\(skipped: .*ENOENT\\)$`));
+  await d.stop('SIGTERM');
+});
+
+test('deploy: version, hash and source in status and the heartbeat; a local edit is reported as drift, runs, and the next deploy says it replaced it', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-deploy-drift-');
+  const keysDir = path.join(dir, 'deploy-keys');
+  const key = keyPair(keysDir, 'ops.pem');
+  const rulesDir = path.join(dir, 'rules.d');
+  fs.mkdirSync(rulesDir);
+  const local = rule('local-rule', 'tank.level > 100');
+  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), local);
+  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
+  t.after(() => d.kill());
+  const { client, got, events, heartbeats } = await cloudClient(broker.url);
+  t.after(() => client.end(true));
+  const status = async () => (await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined;
+  await waitFor(async () => (await status())?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+  const ask = async (body: { id: string }) => {
+    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  };
+  // The set's hash: sha256 of "rules NAME SHA256\n" per file, sorted by name (docs/operations.md).
+  const setHash = (files: Record<string, string>) =>
+    sha(
+      Object.keys(files)
+        .sort()
+        .map((n) => `rules ${n} ${sha(files[n])}\n`)
+        .join(''),
+    );
+
+  let s = await status();
+  assert.equal(s?.rules.source, 'local');
+  assert.equal(s?.rules.hash, setHash({ 'local.yaml': local }));
+  assert.equal(s?.rules.version, undefined);
+
+  const low = rule('tank-low', 'tank.level < 10');
+  assert.equal((await ask(bundle('v1', 1, 'one', { 'low.yaml': low }, key))).ok, true);
+  s = await status();
+  assert.deepEqual([s?.rules.source, s?.rules.version, s?.rules.label, s?.rules.hash], ['deploy', 1, 'one', setHash({ 'low.yaml': low })]);
+  const beat = await waitFor(() => heartbeats.find((h) => h.rules.version === 1), { timeoutMs: 10_000, what: 'a heartbeat with the deployed version' });
+  assert.equal(beat.rules.source, 'deploy');
+  assert.equal(beat.rules.hash, setHash({ 'low.yaml': low }));
+
+  // An engineer edits the deployed file on site: it runs, and it is reported as drift.
+  const edited = rule('tank-low', 'tank.level < 20');
+  fs.writeFileSync(path.join(rulesDir, 'low.yaml'), edited);
+  const drift = await waitFor(() => events.find((e) => e.type === 'deploy.drift'), { timeoutMs: 10_000, what: 'the drift event' });
+  assert.equal(drift.message, 'the rules on disk differ from deployed version 1 (changed low.yaml): the local edit runs until the next deploy');
+  s = await status();
+  assert.equal(s?.rules.source, 'local-edit');
+  assert.equal(s?.rules.version, 1);
+  assert.deepEqual(s?.rules.drift, { changed: ['low.yaml'], added: [], removed: [] });
+  assert.equal(s?.rules.hash, setHash({ 'low.yaml': edited }));
+  const text = await fieldgate(['status'], { env: { FIELDGATE_SOCKET: d.socketPath } });
+  assert.match(text.stdout, /LOCAL EDIT over deployed version 1 "one" \(low\.yaml changed\)/);
+
+  // The next deploy replaces the edit and says so.
+  const next = await ask(bundle('v2', 2, '', { 'low.yaml': low }, key));
+  assert.equal(next.ok, true, next.error);
+  assert.deepEqual(next.result?.replacedLocalEdit, { changed: ['low.yaml'], added: [], removed: [] });
+  const applied = await waitFor(() => events.find((e) => e.type === 'deploy.applied' && e.message.includes('version 2')), { what: 'the second deploy event' });
+  assert.match(applied.message, /; replaced a local edit \(changed low\.yaml\)$/);
+  assert.equal(fs.readFileSync(path.join(rulesDir, 'low.yaml'), 'utf8'), low);
+  assert.equal((await status())?.rules.source, 'deploy');
   await d.stop('SIGTERM');
 });
