@@ -20,7 +20,9 @@ export type EventType =
   | 'alarm.ack'
   | 'deploy.applied'
   | 'deploy.rejected'
-  | 'deploy.drift';
+  | 'deploy.drift'
+  | 'deploy.confirmed'
+  | 'deploy.rolledback';
 
 export interface ControlEvent {
   ts: number;

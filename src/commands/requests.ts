@@ -31,7 +31,7 @@ export interface RequestMeta {
 }
 
 /** One request kind: validates its own params (throwing a message for the sender) and answers. */
-export type RequestKind = (params: Record<string, unknown>) => unknown;
+export type RequestKind = (params: Record<string, unknown>, id: string) => unknown;
 
 export interface RequestHandlerOptions {
   clock: Clock;
@@ -103,7 +103,7 @@ export class RequestHandler {
     if (!kind) return fail(id, `unknown request "${name}"; requests: ${Object.keys(this.opts.kinds).join(', ')}`);
     let out: unknown;
     try {
-      out = kind(params);
+      out = kind(params, id);
     } catch (err) {
       return this.remember(key, name, { id, ok: false, error: errorMessage(err), ...refusal(err), ts: now }, to);
     }

@@ -158,6 +158,12 @@ export class Daemon implements GatewayView {
         publishEvent,
         validate: (texts) => parseRuleTexts(texts, { sensors, actuators }),
         reload: () => watcher.reload(),
+        notConfirmable: () => {
+          if (this.uplink?.state !== 'online') return `the uplink is ${this.uplink?.state ?? 'not configured'}, not online`;
+          const s = this.status();
+          return s.level === 'failed' ? `health is failed (${s.problems.join('; ')})` : undefined;
+        },
+        publishFinal: (r) => this.gateway.outbox.addMessage({ topic: this.topics.requestResult('deploy'), payload: JSON.stringify({ ...r, final: true }), priority: 'result' }),
       });
     }
     const uplinkConfig = opts.loaded.config.uplink;
@@ -205,6 +211,7 @@ export class Daemon implements GatewayView {
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
     this.watcher?.start();
+    this.deployer?.start();
     this.engine.start();
     await this.gateway.start();
     this.arbiter.start();
@@ -223,7 +230,10 @@ export class Daemon implements GatewayView {
     this.wasOnline = online;
     this.actuatorStates.check(now, this.arbiter.status(), reconnected);
     if (reconnected) this.publishAlarms();
-    if (++this.ticks % SENSOR_CHECK_EVERY === 0) this.sensorMonitor.check(now, this.sensors(now));
+    if (++this.ticks % SENSOR_CHECK_EVERY === 0) {
+      this.sensorMonitor.check(now, this.sensors(now));
+      this.deployer?.tick();
+    }
   }
 
   private publishAlarms(): void {
@@ -262,9 +272,14 @@ export class Daemon implements GatewayView {
         if (!res.ok) throw new Error(res.error ?? 'refused');
         return res.alarm;
       },
-      deploy: (p) => {
+      deploy: (p, id) => {
         if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing to deploy into');
-        return this.deployer.deploy(p);
+        return this.deployer.deploy(p, id);
+      },
+      'deploy.confirm': (p) => {
+        onlyParams(p, ['version']);
+        if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing to confirm');
+        return this.deployer.confirm(p.version);
       },
     };
   }
@@ -289,6 +304,7 @@ export class Daemon implements GatewayView {
     this.clock.clearInterval(this.stateTimer);
     this.stateTimer = undefined;
     this.watcher?.stop();
+    this.deployer?.stop();
     this.engine.stop();
     await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
     this.commands.close();

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseDuration } from '../core/duration';
 
 /**
  * A deploy bundle as it arrives on `<prefix>/<gw>/req/deploy`:
@@ -26,6 +27,10 @@ export interface Bundle {
   label: string;
   rules: BundleFile[];
   signature?: string;
+  /** How the deploy is confirmed: `req/deploy.confirm` (manual) or by the gateway once healthy and online (auto). */
+  confirm: 'manual' | 'auto';
+  /** The confirm window in ms; the config's deploy.confirmWindow when the bundle names none. */
+  confirmWindowMs?: number;
 }
 
 /**
@@ -42,13 +47,19 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 export const MAX_KEYS = 16;
 const MAX_KEY_BYTES = 4096;
 
-export const BUNDLE_PARAMS = ['version', 'label', 'rules', 'signature'] as const;
+export const BUNDLE_PARAMS = ['version', 'label', 'rules', 'signature', 'confirm', 'confirmWindow'] as const;
+/** Longest confirm window a bundle may ask for. */
+export const MAX_CONFIRM_WINDOW_MS = 60 * 60_000;
 
 /** Check a request's parameters into a Bundle; throws one message for the sender. */
 export function parseBundle(p: Record<string, unknown>): Bundle {
   const unknown = Object.keys(p).filter((k) => !(BUNDLE_PARAMS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`unknown parameter(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected ${BUNDLE_PARAMS.join(', ')}`);
-  const { version, label = '', rules, signature } = p;
+  const { version, label = '', rules, signature, confirm = 'manual', confirmWindow } = p;
+  if (confirm !== 'manual' && confirm !== 'auto') throw new Error('confirm must be "manual" (req/deploy.confirm) or "auto" (confirmed once healthy and online)');
+  const windowMs = confirmWindow === undefined ? undefined : typeof confirmWindow === 'string' ? parseDuration(confirmWindow) : undefined;
+  if (confirmWindow !== undefined && (windowMs === undefined || windowMs < 1000 || windowMs > MAX_CONFIRM_WINDOW_MS))
+    throw new Error('confirmWindow must be a duration with a unit from "1s" to "1h" (e.g. "2m")');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('version must be a positive integer (versions only go up)');
   if (typeof label !== 'string' || label.length > MAX_LABEL || /[\r\n]/.test(label)) throw new Error(`label must be a string of at most ${MAX_LABEL} characters on one line`);
   if (signature !== undefined && (typeof signature !== 'string' || signature.length === 0 || signature.length > 200)) throw new Error('signature must be a base64 string');
@@ -68,7 +79,7 @@ export function parseBundle(p: Record<string, unknown>): Bundle {
     if (actual !== sha256) throw new Error(`${name}: sha256 of its text is ${actual}, the bundle says ${sha256} (damaged or edited in transit)`);
     return { name, text, sha256 };
   });
-  return { version, label, rules: files, signature: signature as string | undefined };
+  return { version, label, rules: files, signature: signature as string | undefined, confirm, confirmWindowMs: windowMs };
 }
 
 export function sha256Hex(text: string): string {

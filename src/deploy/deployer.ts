@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PublishEvent } from '../arbiter/event';
-import type { Clock } from '../core/clock';
+import type { Clock, TimerHandle } from '../core/clock';
+import { formatDuration } from '../core/duration';
 import { writeFileAtomic } from '../core/atomic-file';
 import type { Logger } from '../core/logger';
 import { formatProblem } from '../config/yaml-source';
 import { RequestRefused } from '../commands/requests';
-import { ruleFilesIn, type RuleLoadResult } from '../rules/load';
+import { MAX_RULE_FILE_BYTES, ruleFilesIn, type RuleLoadResult } from '../rules/load';
 import { parseBundle, sha256Hex, verifyBundle, type Bundle } from './bundle';
-import { DeployStore, type DeployRecord } from './store';
+import { DeployStore, type DeployRecord, type PendingConfirm } from './store';
+import type { RequestResult } from '../commands/requests';
 
 /** Rule files are written readable by the CLI's users (`fieldgate rules check`), like files an installer puts in /etc. */
 const RULE_FILE_MODE = 0o644;
@@ -19,6 +21,7 @@ export interface DeployerOptions {
   keysDir: string;
   allowUnsigned: boolean;
   keep: number;
+  confirmWindow: number;
   clock: Clock;
   log: Logger;
   publishEvent: PublishEvent;
@@ -26,6 +29,10 @@ export interface DeployerOptions {
   validate: (texts: { file: string; text: string }[]) => RuleLoadResult;
   /** Load the rules directory now through the hot-reload path and swap the set in (RuleWatcher.reload). */
   reload: () => RuleLoadResult;
+  /** Why the gateway may not confirm a deploy now (not online, health failed), or undefined when it may. */
+  notConfirmable: () => string | undefined;
+  /** A deploy's final outcome (confirmed or rolled back), on req/deploy/result with the deploy's id. */
+  publishFinal: (r: RequestResult) => void;
 }
 
 /** What differs between the rules that run and the deployed version: an engineer's edit on disk. */
@@ -58,6 +65,10 @@ export interface DeployAnswer {
   label: string;
   key: string;
   applied: true;
+  /** "pending" until confirmed (then a final result says "confirmed" or "rolled-back"). */
+  state: 'pending';
+  confirm: 'manual' | 'auto';
+  confirmBy: number;
   rules: number;
   files: string[];
   /** Files of the rules directory the bundle did not name, removed. */
@@ -82,6 +93,7 @@ export class Deployer {
   /** The record a deploy under way is writing (what observe() compares with until current.json says so). */
   private pending?: DeployRecord;
   private running?: RulesProvenance;
+  private confirmTimer?: TimerHandle;
 
   constructor(private readonly opts: DeployerOptions) {
     this.log = opts.log.child({ component: 'deploy' });
@@ -125,12 +137,72 @@ export class Deployer {
     }
   }
 
-  deploy(params: Record<string, unknown>): DeployAnswer {
+  /** After a restart: a deploy still waiting for its confirmation keeps its deadline (rolled back at once if it passed). */
+  start(): void {
+    const p = this.store.pending();
+    if (p) this.arm(p);
+  }
+
+  stop(): void {
+    this.opts.clock.clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
+  }
+
+  /** `req/deploy.confirm {version}`: the deploy waiting for confirmation stays. */
+  confirm(version: unknown): { version: number; state: 'confirmed' } {
+    const p = this.store.pending();
+    if (!p) throw new Error('no deploy is waiting for confirmation');
+    if (version !== p.version) throw new Error(`version ${JSON.stringify(version)} is not the deploy waiting for confirmation (version ${p.version})`);
+    const why = this.opts.notConfirmable();
+    if (why) throw new Error(`version ${p.version} cannot be confirmed now: ${why}; it is rolled back at ${new Date(p.confirmBy).toISOString()} unless confirmed before`);
+    return this.confirmed(p, 'req/deploy.confirm');
+  }
+
+  /** Called every second: an auto-confirm deploy is confirmed as soon as the gateway is healthy and online. */
+  tick(): void {
+    if (!this.confirmTimer) return;
+    const p = this.store.pending();
+    if (p?.mode === 'auto' && !this.opts.notConfirmable()) this.confirmed(p, 'auto (healthy and online)');
+  }
+
+  private confirmed(p: PendingConfirm, by: string): { version: number; state: 'confirmed' } {
+    this.stop();
+    this.store.setPending(undefined);
+    const message = `rules version ${p.version} confirmed (${by})`;
+    this.log.info(message);
+    this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.confirmed', severity: 'info', source: 'deploy', message, details: { version: p.version } });
+    this.opts.publishFinal({ id: p.id, ok: true, result: { version: p.version, state: 'confirmed', by }, ts: this.opts.clock.now() });
+    return { version: p.version, state: 'confirmed' };
+  }
+
+  private arm(p: PendingConfirm): void {
+    this.stop();
+    this.confirmTimer = this.opts.clock.setTimeout(() => this.rollBack(p), Math.max(0, p.confirmBy - this.opts.clock.now()));
+  }
+
+  /** The window passed unconfirmed: the previous files back, loaded through the watcher, and the outcome published. */
+  private rollBack(p: PendingConfirm): void {
+    this.confirmTimer = undefined;
+    const to = p.previous ? `version ${p.previous.version}` : 'the local files that ran before';
+    this.writeSet(p.previousFiles);
+    this.store.setCurrent(p.previous);
+    this.store.setPending(undefined);
+    const res = this.opts.reload();
+    const loaded = res.ok ? `${res.rules.length} rule(s) run` : `but they did not load (${formatProblem(res.problems[0])}); the watcher keeps what ran`;
+    const message = `rules version ${p.version} was not confirmed within ${formatDuration(p.windowMs)}: rolled back to ${to}; ${loaded}`;
+    this.log.warn(message);
+    this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rolledback', severity: 'warning', source: 'deploy', message, details: { version: p.version, to: p.previous?.version ?? null } });
+    this.opts.publishFinal({ id: p.id, ok: false, error: message, result: { version: p.version, state: 'rolled-back', to: p.previous?.version ?? null }, ts: this.opts.clock.now() });
+  }
+
+  deploy(params: Record<string, unknown>, id = ''): DeployAnswer {
     const bundle = parseBundle(params);
     const key = this.authenticate(bundle);
-    const running = this.store.current();
-    if (running && bundle.version <= running.version)
-      throw new Error(`version ${bundle.version} is not newer than the running deploy (version ${running.version}${running.label ? ` "${running.label}"` : ''}); an older or replayed bundle is refused`);
+    const waiting = this.store.pending();
+    if (waiting) throw new Error(`version ${waiting.version} is waiting for its confirmation (until ${new Date(waiting.confirmBy).toISOString()}); confirm it or let it roll back first`);
+    const highest = this.store.highest();
+    if (highest !== undefined && bundle.version <= highest)
+      throw new Error(`version ${bundle.version} is not newer than version ${highest}, the newest deployed here; an older or replayed bundle is refused`);
     const texts = bundle.rules.map((f) => ({ file: path.join(this.opts.rulesDir, f.name), text: f.text }));
     const checked = this.opts.validate(texts);
     if (!checked.ok) {
@@ -138,7 +210,7 @@ export class Deployer {
       this.refused(bundle, `${problems.length} error(s) in its rules`);
       throw new RequestRefused(`bundle version ${bundle.version} rejected: ${problems.length} error(s) in its rules; nothing was changed`, problems.slice(0, 50));
     }
-    return this.apply(bundle, key);
+    return this.apply(bundle, key, id);
   }
 
   private authenticate(b: Bundle): string {
@@ -155,18 +227,14 @@ export class Deployer {
     }
   }
 
-  private apply(b: Bundle, key: string): DeployAnswer {
+  private apply(b: Bundle, key: string, id: string): DeployAnswer {
     const now = this.opts.clock.now();
     const record: DeployRecord = { version: b.version, label: b.label, key, appliedAt: now, files: b.rules.map((f) => ({ name: f.name, sha256: f.sha256 })) };
+    const previous = this.store.current();
+    const previousFiles = this.readSet();
     this.store.saveVersion({ ...record, rules: b.rules });
-    fs.mkdirSync(this.opts.rulesDir, { recursive: true });
-    const names = new Set(b.rules.map((f) => f.name));
-    const removed = ruleFilesIn(this.opts.rulesDir)
-      .map((f) => path.basename(f))
-      .filter((f) => !names.has(f));
     const replaced = this.running?.drift;
-    for (const f of b.rules) writeFileAtomic(path.join(this.opts.rulesDir, f.name), f.text, RULE_FILE_MODE);
-    for (const f of removed) fs.rmSync(path.join(this.opts.rulesDir, f), { force: true });
+    const removed = this.writeSet(b.rules);
     this.pending = record;
     let res: RuleLoadResult;
     try {
@@ -181,13 +249,41 @@ export class Deployer {
       throw new RequestRefused(`bundle version ${b.version} was written to ${this.opts.rulesDir} but the directory did not load (${problems.length} error(s)); the previous rules keep running`, problems.slice(0, 50));
     }
     this.store.setCurrent(record);
+    const windowMs = b.confirmWindowMs ?? this.opts.confirmWindow;
+    const pending: PendingConfirm = { id, version: b.version, mode: b.confirm, windowMs, confirmBy: now + windowMs, previous, previousFiles };
+    this.store.setPending(pending);
+    this.arm(pending);
     const what =
       `rules version ${b.version}${b.label ? ` "${b.label}"` : ''} deployed: ${res.rules.length} rule(s) in ${b.rules.length} file(s)` +
       (removed.length ? `, removed ${removed.join(', ')}` : '') +
-      (replaced ? `; replaced a local edit (${describe(replaced)})` : '');
+      (replaced ? `; replaced a local edit (${describe(replaced)})` : '') +
+      `; waiting ${formatDuration(windowMs)} for its confirmation (${b.confirm})`;
     this.log.info(what, { version: b.version, key });
     this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, files: record.files, removed, replacedLocalEdit: replaced } });
-    return { version: b.version, label: b.label, key, applied: true, rules: res.rules.length, files: b.rules.map((f) => f.name), removed, ...(replaced ? { replacedLocalEdit: replaced } : {}) };
+    return { version: b.version, label: b.label, key, applied: true, state: 'pending', confirm: b.confirm, confirmBy: pending.confirmBy, rules: res.rules.length, files: b.rules.map((f) => f.name), removed, ...(replaced ? { replacedLocalEdit: replaced } : {}) };
+  }
+
+  /** The rules directory's files now (each bounded like the loader bounds them). */
+  private readSet(): { name: string; text: string }[] {
+    let files: string[];
+    try {
+      files = ruleFilesIn(this.opts.rulesDir);
+    } catch {
+      return [];
+    }
+    return files.filter((f) => fs.statSync(f).size <= MAX_RULE_FILE_BYTES).map((f) => ({ name: path.basename(f), text: fs.readFileSync(f, 'utf8') }));
+  }
+
+  /** Make the rules directory hold exactly `files`: each written atomically, the others removed. Returns the removed names. */
+  private writeSet(files: readonly { name: string; text: string }[]): string[] {
+    fs.mkdirSync(this.opts.rulesDir, { recursive: true });
+    const names = new Set(files.map((f) => f.name));
+    const removed = ruleFilesIn(this.opts.rulesDir)
+      .map((f) => path.basename(f))
+      .filter((f) => !names.has(f));
+    for (const f of files) writeFileAtomic(path.join(this.opts.rulesDir, f.name), f.text, RULE_FILE_MODE);
+    for (const f of removed) fs.rmSync(path.join(this.opts.rulesDir, f), { force: true });
+    return removed;
   }
 
   private refused(b: Bundle, why: string): void {

@@ -26,6 +26,20 @@ export interface StoredVersion extends DeployRecord {
   rules: BundleFile[];
 }
 
+/** A deploy applied but not confirmed yet: what to put back if it is not confirmed by `confirmBy`. */
+export interface PendingConfirm {
+  /** The request id, for the final result. */
+  id: string;
+  version: number;
+  mode: 'manual' | 'auto';
+  windowMs: number;
+  confirmBy: number;
+  /** The deploy that ran before (undefined: local files). */
+  previous?: DeployRecord;
+  /** The rules directory's files before the deploy. */
+  previousFiles: { name: string; text: string }[];
+}
+
 /** A record is a few KiB; anything much larger was not written by us. */
 const MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -52,8 +66,26 @@ export class DeployStore {
     for (const n of old) fs.rmSync(path.join(dir, `${n}.json`), { force: true });
   }
 
-  setCurrent(r: DeployRecord): void {
-    writeFileAtomic(path.join(this.dir, 'current.json'), JSON.stringify(r));
+  /** The running deploy; undefined when rolled back to files that came from no deploy. */
+  setCurrent(r: DeployRecord | undefined): void {
+    const file = path.join(this.dir, 'current.json');
+    if (r) writeFileAtomic(file, JSON.stringify(r));
+    else fs.rmSync(file, { force: true });
+  }
+
+  pending(): PendingConfirm | undefined {
+    return this.read<PendingConfirm>(path.join(this.dir, 'pending.json'));
+  }
+
+  setPending(p: PendingConfirm | undefined): void {
+    const file = path.join(this.dir, 'pending.json');
+    if (p) writeFileAtomic(file, JSON.stringify(p));
+    else fs.rmSync(file, { force: true });
+  }
+
+  /** The newest version ever applied here (kept even after a rollback): versions only go up. */
+  highest(): number | undefined {
+    return Math.max(this.current()?.version ?? 0, this.versions()[0] ?? 0) || undefined;
   }
 
   /** Stored version numbers, newest first. */

@@ -25,7 +25,7 @@ const rule = (id: string, when: string) => `rules:\n  - id: ${id}\n    when: ${w
 
 interface Answer {
   topic: string;
-  body: { id: string; ok?: boolean; result?: Record<string, unknown>; error?: string; problems?: string[]; duplicate?: boolean };
+  body: { id: string; ok?: boolean; result?: Record<string, unknown>; error?: string; problems?: string[]; duplicate?: boolean; final?: boolean };
 }
 interface Ev {
   type: string;
@@ -40,12 +40,12 @@ const sha = (text: string) => crypto.createHash('sha256').update(text).digest('h
  * are "fieldgate-deploy v1", "version N", "label L" and "rules NAME SHA256"
  * per file sorted by name, each line ending in "\n".
  */
-function bundle(id: string, version: number, label: string, files: Record<string, string>, key?: crypto.KeyObject) {
+function bundle(id: string, version: number, label: string, files: Record<string, string>, key?: crypto.KeyObject, confirm: { confirm?: string; confirmWindow?: string } = {}) {
   const rules = Object.entries(files).map(([name, text]) => ({ name, text, sha256: sha(text) }));
   const names = [...rules].sort((a, b) => (a.name < b.name ? -1 : 1));
   const message = ['fieldgate-deploy v1', `version ${version}`, `label ${label}`, ...names.map((f) => `rules ${f.name} ${f.sha256}`)].join('\n') + '\n';
   const signature = key ? crypto.sign(null, Buffer.from(message), key).toString('base64') : undefined;
-  return { id, version, label, rules, ...(signature ? { signature } : {}) };
+  return { id, version, label, rules, ...(signature ? { signature } : {}), ...confirm };
 }
 
 interface Heartbeat {
@@ -90,9 +90,9 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
   t.after(() => client.end(true));
   await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
   const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
-  const ask = async (body: { id: string }) => {
-    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
-    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  const ask = async (body: { id: string }, name = 'deploy') => {
+    await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
   };
   const dirFiles = () => fs.readdirSync(rulesDir).sort();
 
@@ -100,13 +100,25 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
   const low = rule('tank-low', 'tank.level < 10');
   const good = await ask(bundle('d1', 3, 'first', { 'low.yaml': low }, key));
   assert.equal(good.ok, true, good.error);
-  assert.deepEqual(good.result, { version: 3, label: 'first', key: 'ops.pem', applied: true, rules: 1, files: ['low.yaml'], removed: ['local.yaml'] });
+  const { confirmBy, ...rest } = good.result ?? {};
+  assert.deepEqual(rest, { version: 3, label: 'first', key: 'ops.pem', applied: true, state: 'pending', confirm: 'manual', rules: 1, files: ['low.yaml'], removed: ['local.yaml'] });
+  assert.equal(typeof confirmBy, 'number');
   assert.deepEqual(dirFiles(), ['low.yaml']);
   assert.equal(fs.readFileSync(path.join(rulesDir, 'low.yaml'), 'utf8'), low);
   assert.deepEqual(await rules(), ['tank-low']);
   await waitFor(() => events.find((e) => e.type === 'deploy.applied'), { what: 'the deploy.applied event' });
   const kept = JSON.parse(fs.readFileSync(path.join(d.stateDir, 'deploy', 'versions', '3.json'), 'utf8')) as { rules: { text: string }[] };
   assert.equal(kept.rules[0].text, low, 'the version is kept in the state directory');
+  // While it waits for its confirmation, another deploy is refused; a confirm of another version too.
+  const early = await ask(bundle('d1b', 9, '', { 'low.yaml': low }, key));
+  assert.match(early.error ?? '', /^version 3 is waiting for its confirmation \(until .*\); confirm it or let it roll back first$/);
+  const wrong = await ask({ id: 'c0', version: 2 } as { id: string }, 'deploy.confirm');
+  assert.equal(wrong.error, 'version 2 is not the deploy waiting for confirmation (version 3)');
+  const confirmed = await ask({ id: 'c1', version: 3 } as { id: string }, 'deploy.confirm');
+  assert.deepEqual(confirmed.result, { version: 3, state: 'confirmed' });
+  const final = await waitFor(() => got.find((g) => g.body.id === 'd1' && g.body.final), { what: 'the final result of d1' });
+  assert.equal(final.topic, 'fieldgate/test-gw/req/deploy/result');
+  assert.deepEqual([final.body.ok, final.body.result], [true, { version: 3, state: 'confirmed', by: 'req/deploy.confirm' }]);
 
   // Errors: every problem as FILE:LINE:COL (line 3 "    when: tank.levl" → column 11), nothing changed.
   const bad = await ask(bundle('d2', 4, '', { 'low.yaml': low, 'typo.yaml': rule('tank-typo', 'tank.levl < 10') }, key));
@@ -132,9 +144,9 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
 
   // The first bundle replayed under a new id, and an older version: refused.
   const replay = await ask({ ...bundle('d1', 3, 'first', { 'low.yaml': low }, key), id: 'd6' });
-  assert.equal(replay.error, 'version 3 is not newer than the running deploy (version 3 "first"); an older or replayed bundle is refused');
+  assert.equal(replay.error, 'version 3 is not newer than version 3, the newest deployed here; an older or replayed bundle is refused');
   const older = await ask(bundle('d7', 2, '', { 'x.yaml': rule('x', 'tank.level < 1') }, key));
-  assert.match(older.error ?? '', /^version 2 is not newer than the running deploy \(version 3 "first"\)/);
+  assert.match(older.error ?? '', /^version 2 is not newer than version 3, the newest deployed here/);
   assert.deepEqual(dirFiles(), ['low.yaml']);
   assert.ok(events.some((e) => e.type === 'deploy.rejected' && /signature does not verify/.test(e.message)));
 
@@ -144,7 +156,7 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
   t.after(() => d2.kill());
   await waitFor(async () => ((await controlRequest(d2.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online again' });
   const afterRestart = await ask({ ...bundle('d1', 3, 'first', { 'low.yaml': low }, key), id: 'd8' });
-  assert.match(afterRestart.error ?? '', /^version 3 is not newer than the running deploy/);
+  assert.match(afterRestart.error ?? '', /^version 3 is not newer than version 3/);
   const next = await ask(bundle('d9', 4, '', { 'low.yaml': low, 'high.yaml': rule('tank-high', 'tank.level > 90') }, key));
   assert.equal(next.ok, true, next.error);
   assert.deepEqual(dirFiles(), ['high.yaml', 'low.yaml']);
@@ -161,9 +173,9 @@ test('deploy: unsigned bundles are taken only where the config allows them; a ba
   const { client, got } = await cloudClient(broker.url);
   t.after(() => client.end(true));
   await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const ask = async (body: { id: string }) => {
-    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
-    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  const ask = async (body: { id: string }, name = 'deploy') => {
+    await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
   };
   const ok = await ask(bundle('u1', 1, 'lab', { 'a.yaml': rule('a', 'tank.level < 10') }));
   assert.equal(ok.ok, true, ok.error);
@@ -190,9 +202,9 @@ test('deploy: version, hash and source in status and the heartbeat; a local edit
   t.after(() => client.end(true));
   const status = async () => (await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined;
   await waitFor(async () => (await status())?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const ask = async (body: { id: string }) => {
-    await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
-    return (await waitFor(() => got.find((g) => g.body.id === body.id), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
+  const ask = async (body: { id: string }, name = 'deploy') => {
+    await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
+    return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
   };
   // The set's hash: sha256 of "rules NAME SHA256\n" per file, sorted by name (docs/operations.md).
   const setHash = (files: Record<string, string>) =>
@@ -209,7 +221,10 @@ test('deploy: version, hash and source in status and the heartbeat; a local edit
   assert.equal(s?.rules.version, undefined);
 
   const low = rule('tank-low', 'tank.level < 10');
-  assert.equal((await ask(bundle('v1', 1, 'one', { 'low.yaml': low }, key))).ok, true);
+  assert.equal((await ask(bundle('v1', 1, 'one', { 'low.yaml': low }, key, { confirm: 'auto' }))).ok, true);
+  // auto: confirmed by the gateway itself once healthy and online.
+  const auto = await waitFor(() => got.find((g) => g.body.id === 'v1' && g.body.final), { timeoutMs: 10_000, what: 'the auto confirmation' });
+  assert.deepEqual(auto.body.result, { version: 1, state: 'confirmed', by: 'auto (healthy and online)' });
   s = await status();
   assert.deepEqual([s?.rules.source, s?.rules.version, s?.rules.label, s?.rules.hash], ['deploy', 1, 'one', setHash({ 'low.yaml': low })]);
   const beat = await waitFor(() => heartbeats.find((h) => h.rules.version === 1), { timeoutMs: 10_000, what: 'a heartbeat with the deployed version' });
@@ -234,8 +249,46 @@ test('deploy: version, hash and source in status and the heartbeat; a local edit
   assert.equal(next.ok, true, next.error);
   assert.deepEqual(next.result?.replacedLocalEdit, { changed: ['low.yaml'], added: [], removed: [] });
   const applied = await waitFor(() => events.find((e) => e.type === 'deploy.applied' && e.message.includes('version 2')), { what: 'the second deploy event' });
-  assert.match(applied.message, /; replaced a local edit \(changed low\.yaml\)$/);
+  assert.match(applied.message, /; replaced a local edit \(changed low\.yaml\); waiting 2m for its confirmation \(manual\)$/);
   assert.equal(fs.readFileSync(path.join(rulesDir, 'low.yaml'), 'utf8'), low);
   assert.equal((await status())?.rules.source, 'deploy');
+  await d.stop('SIGTERM');
+});
+
+test('deploy: not confirmed within its window, it rolls back by itself to the files that ran before, with an event and a final result', { timeout: 60_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-deploy-rollback-');
+  const keysDir = path.join(dir, 'deploy-keys');
+  const key = keyPair(keysDir, 'ops.pem');
+  const rulesDir = path.join(dir, 'rules.d');
+  fs.mkdirSync(rulesDir);
+  const local = rule('local-rule', 'tank.level > 100');
+  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), local);
+  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
+  t.after(() => d.kill());
+  const { client, got, events } = await cloudClient(broker.url);
+  t.after(() => client.end(true));
+  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+  const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
+  await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(bundle('r1', 1, '', { 'new.yaml': rule('new-rule', 'tank.level < 10') }, key, { confirmWindow: '2s' })), { qos: 1 });
+  const first = await waitFor(() => got.find((g) => g.body.id === 'r1' && !g.body.final), { timeoutMs: 15_000, what: 'the deploy answer' });
+  assert.equal(first.body.result?.state, 'pending');
+  assert.deepEqual(await rules(), ['new-rule']);
+
+  const final = await waitFor(() => got.find((g) => g.body.id === 'r1' && g.body.final), { timeoutMs: 15_000, what: 'the rollback' });
+  assert.equal(final.body.ok, false);
+  assert.equal(final.body.error, 'rules version 1 was not confirmed within 2s: rolled back to the local files that ran before; 1 rule(s) run');
+  assert.deepEqual(final.body.result, { version: 1, state: 'rolled-back', to: null });
+  assert.ok(events.some((e) => e.type === 'deploy.rolledback'));
+  assert.deepEqual(fs.readdirSync(rulesDir), ['local.yaml']);
+  assert.equal(fs.readFileSync(path.join(rulesDir, 'local.yaml'), 'utf8'), local);
+  assert.deepEqual(await rules(), ['local-rule']);
+  const s = (await controlRequest(d.socketPath, 'status')) as StatusSnapshot;
+  assert.equal(s.rules.source, 'local');
+  // The rolled-back version stays spent: replaying it is refused.
+  await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(bundle('r2', 1, '', { 'new.yaml': rule('new-rule', 'tank.level < 10') }, key)), { qos: 1 });
+  const replay = await waitFor(() => got.find((g) => g.body.id === 'r2'), { timeoutMs: 15_000, what: 'the replay answer' });
+  assert.match(replay.body.error ?? '', /^version 1 is not newer than version 1/);
   await d.stop('SIGTERM');
 });
