@@ -4,6 +4,11 @@ import * as path from 'node:path';
 import { MAX_DEPLOY_PAYLOAD_BYTES, MAX_LABEL, parseBundle, sha256Hex, signedMessage } from '../deploy/bundle';
 import { MAX_RULE_FILE_BYTES } from '../rules/load';
 import { EXIT, parseCommandArgs, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
+import { loadConfigFile } from '../config/load';
+import { silentLogger } from '../core/logger';
+import { daemonPaths, DEFAULT_PATHS } from '../daemon/run';
+import { DeployStore } from '../deploy/store';
+import { formatTime, table } from './format';
 
 const usage = `Usage:
   fieldgate deploy sign --key KEY.pem --version N [--label TEXT] [--id ID] RULEFILE...
@@ -84,4 +89,40 @@ function readBounded(file: string, max: number): string {
   const size = fs.statSync(file).size;
   if (size > max) throw new Error(`${file} is ${size} bytes; at most ${max} are read`);
   return fs.readFileSync(file, 'utf8');
+}
+
+export const CONFIG_VERSIONS_USAGE = `  fieldgate config versions [--state DIR] [--config FILE] [--json]
+                                the deployed rule-set versions kept in the state directory (newest
+                                first), which one runs and whether it waits for its confirmation`;
+
+/** `fieldgate config versions`: read from the state directory; works without the daemon. */
+export function configVersions(argv: string[], io: CliIO): number {
+  const { values, positionals } = parseCommandArgs(argv, { state: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  let stateDir = values.state ?? io.env.FIELDGATE_STATE;
+  if (!stateDir) {
+    const configFile = values.config ?? io.env.FIELDGATE_CONFIG ?? DEFAULT_PATHS.config;
+    const res = loadConfigFile(configFile);
+    stateDir = res.ok ? daemonPaths({ configFile }, res.value.config).stateDir : DEFAULT_PATHS.state;
+  }
+  const store = new DeployStore(stateDir, Number.MAX_SAFE_INTEGER, silentLogger);
+  const current = store.current();
+  const pending = store.pending();
+  const rows = store.versions().map((n) => {
+    const v = store.version(n);
+    const state =
+      current?.version !== n ? 'kept' : pending?.version === n ? `running, waiting for confirmation until ${formatTime(pending.confirmBy)}` : 'running';
+    return { version: n, label: v?.label ?? '', key: v?.key ?? '', appliedAt: v?.appliedAt, files: v?.files.map((f) => f.name) ?? [], state };
+  });
+  if (values.json) {
+    io.out(JSON.stringify({ stateDir, running: current?.version ?? null, versions: rows }, null, 2) + '\n');
+    return EXIT.OK;
+  }
+  if (rows.length === 0) {
+    io.out(`no deployed versions in ${store.dir}; the rules that run are local files\n`);
+    return EXIT.OK;
+  }
+  io.out(table(['VERSION', 'LABEL', 'KEY', 'APPLIED', 'FILES', 'STATE'], rows.map((r) => [String(r.version), r.label, r.key, formatTime(r.appliedAt), r.files.join(' '), r.state]), { align: ['right'] }));
+  if (!current) io.out('none of them runs: the rules that run are local files (a rollback put them back)\n');
+  return EXIT.OK;
 }

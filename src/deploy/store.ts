@@ -103,6 +103,11 @@ export class DeployStore {
       .sort((a, b) => b - a);
   }
 
+  /** A stored version's record (its texts left out), or undefined when it is not kept. */
+  version(n: number): StoredVersion | undefined {
+    return this.read<StoredVersion>(path.join(this.dir, 'versions', `${n}.json`));
+  }
+
   private read<T>(file: string): T | undefined {
     try {
       const st = fs.statSync(file, { throwIfNoEntry: false });

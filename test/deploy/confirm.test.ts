@@ -10,6 +10,8 @@ import type { RequestResult } from '../../src/commands/requests';
 import { Deployer } from '../../src/deploy/deployer';
 import { loadRuleSet, parseRuleTexts } from '../../src/rules/load';
 import { tempDir } from '../helpers/daemon';
+import { main } from '../../src/cli/main';
+import { captureIO } from '../cli/capture-io';
 
 // Commit-confirmed across a restart, in virtual time: the deadline is kept in the
 // state directory, so a new process rolls back at the same instant the old one would have.
@@ -86,4 +88,27 @@ test('auto-confirm waits for the gateway to be confirmable; manual confirm is re
   clock.advance(60_000);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'rules.d')), ['a.yaml'], 'a confirmed deploy stays');
   assert.equal(g.deployer.provenance()?.source, 'deploy');
+});
+
+test('fieldgate config versions: the kept versions, newest first, which runs and what waits for confirmation (no daemon)', async () => {
+  const dir = tempDir('fg-versions-');
+  const clock = new VirtualClock();
+  const g = gateway(dir, clock);
+  g.deployer.start();
+  g.deployer.deploy({ version: 1, label: 'one', rules: [{ name: 'a.yaml', text: rule('a'), sha256: sha(rule('a')) }] }, 'd-1');
+  g.deployer.confirm(1);
+  clock.advance(60_000);
+  g.deployer.deploy({ version: 2, rules: [{ name: 'b.yaml', text: rule('b'), sha256: sha(rule('b')) }] }, 'd-2');
+  g.deployer.stop();
+  const io = captureIO();
+  assert.equal(await main(['config', 'versions', '--state', path.join(dir, 'state')], io), 0, io.stderr());
+  assert.equal(
+    io.stdout(),
+    'VERSION  LABEL  KEY       APPLIED               FILES   STATE\n' +
+      '      2         unsigned  2026-01-01 00:01:00Z  b.yaml  running, waiting for confirmation until 2026-01-01 00:03:00Z\n' +
+      '      1  one    unsigned  2026-01-01 00:00:00Z  a.yaml  kept\n',
+  );
+  const json = captureIO();
+  assert.equal(await main(['config', 'versions', '--state', path.join(dir, 'state'), '--json'], json), 0);
+  assert.equal((JSON.parse(json.stdout()) as { running: number }).running, 2);
 });
