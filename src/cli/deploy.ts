@@ -11,12 +11,15 @@ import { DeployStore } from '../deploy/store';
 import { formatTime, table } from './format';
 
 const usage = `Usage:
-  fieldgate deploy sign --key KEY.pem --version N [--label TEXT] [--id ID] RULEFILE...
+  fieldgate deploy sign --key KEY.pem --version N [--label TEXT] [--id ID] [--confirm manual|auto]
+                        [--confirm-window 2m] RULEFILE...
       print a signed deploy bundle (the JSON to publish on <prefix>/<gw>/req/deploy) holding
       RULEFILE... as the gateway's whole rule set. KEY.pem is an Ed25519 private key
       (openssl genpkey -algorithm ed25519 -out KEY.pem); the gateway must pin its public half
       (openssl pkey -in KEY.pem -pubout) in deploy.keysDir. N must be above the version the
-      gateway runs. --id defaults to deploy-N.
+      gateway runs. --id defaults to deploy-N. --confirm: confirmed by req/deploy.confirm (manual,
+      the default) or by the gateway once online and not failed (auto); not confirmed within
+      --confirm-window (default: the gateway's deploy.confirmWindow) it rolls back by itself.
   fieldgate deploy message BUNDLE.json
       print the bytes a bundle's signature covers (to sign or check it with openssl)
 
@@ -50,7 +53,7 @@ function runDeploy(argv: string[], io: CliIO): number {
     return EXIT.OK;
   }
   if (sub !== 'sign') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
-  const { values, positionals } = parseCommandArgs(rest, { key: { type: 'string' }, version: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(rest, { key: { type: 'string' }, version: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' }, confirm: { type: 'string' }, 'confirm-window': { type: 'string' } });
   if (!values.key) throw new UsageError('--key KEY.pem is required');
   const version = Number(values.version);
   if (!values.version || !Number.isSafeInteger(version) || version < 1) throw new UsageError('--version must be a positive integer');
@@ -73,9 +76,10 @@ function runDeploy(argv: string[], io: CliIO): number {
     return { name: path.basename(file), text, sha256: sha256Hex(text) };
   });
   const unsigned = { version, label, rules };
-  parseBundle(unsigned); // the gateway's own shape checks (names, duplicates), before signing
+  const confirm = { ...(values.confirm ? { confirm: values.confirm } : {}), ...(values['confirm-window'] ? { confirmWindow: values['confirm-window'] } : {}) };
+  parseBundle({ ...unsigned, ...confirm }); // the gateway's own checks (names, duplicates, confirm), before signing
   const signature = crypto.sign(null, signedMessage(unsigned), key).toString('base64');
-  const json = JSON.stringify({ id: values.id ?? `deploy-${version}`, ...unsigned, signature });
+  const json = JSON.stringify({ id: values.id ?? `deploy-${version}`, ...unsigned, ...confirm, signature });
   if (Buffer.byteLength(json) > MAX_DEPLOY_PAYLOAD_BYTES) {
     io.err(`the bundle is ${Buffer.byteLength(json)} bytes; a deploy request takes at most ${MAX_DEPLOY_PAYLOAD_BYTES}\n`);
     return EXIT.FAIL;

@@ -200,6 +200,7 @@ export class Deployer {
     const key = this.authenticate(bundle);
     const waiting = this.store.pending();
     if (waiting) throw new Error(`version ${waiting.version} is waiting for its confirmation (until ${new Date(waiting.confirmBy).toISOString()}); confirm it or let it roll back first`);
+    this.checkWritable();
     const highest = this.store.highest();
     if (highest !== undefined && bundle.version <= highest)
       throw new Error(`version ${bundle.version} is not newer than version ${highest}, the newest deployed here; an older or replayed bundle is refused`);
@@ -261,6 +262,20 @@ export class Deployer {
     this.log.info(what, { version: b.version, key });
     this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, files: record.files, removed, replacedLocalEdit: replaced } });
     return { version: b.version, label: b.label, key, applied: true, state: 'pending', confirm: b.confirm, confirmBy: pending.confirmBy, rules: res.rules.length, files: b.rules.map((f) => f.name), removed, ...(replaced ? { replacedLocalEdit: replaced } : {}) };
+  }
+
+  /** Refuse before anything is kept or written when the rules directory cannot be written (a read-only unit, root-owned 0755). */
+  private checkWritable(): void {
+    try {
+      fs.accessSync(this.opts.rulesDir, fs.constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // created on apply (a fresh install without a rules directory)
+      throw new Error(
+        `the daemon cannot write the rules directory ${this.opts.rulesDir} (${code ?? String(err)}); nothing was changed. ` +
+          'Give the service write access to it (docs/operations.md, "Remote deployment")',
+      );
+    }
   }
 
   /** The rules directory's files now (each bounded like the loader bounds them). */

@@ -66,3 +66,16 @@ test('deploy sign: a non-Ed25519 key, a missing file and two files of one name a
   io = captureIO();
   assert.equal(await main(['deploy', 'sign', '--key', path.join(dir, 'key.pem'), '--version', 'x', path.join(dir, 'a.yaml')], io), 2);
 });
+
+test('deploy sign --confirm / --confirm-window: carried in the bundle (outside the signature), checked as the gateway checks them', async () => {
+  const { dir, publicKey } = files();
+  const io = captureIO();
+  assert.equal(await main(['deploy', 'sign', '--key', path.join(dir, 'key.pem'), '--version', '3', '--confirm', 'auto', '--confirm-window', '30s', path.join(dir, 'a.yaml')], io), 0, io.stderr());
+  const b = JSON.parse(io.stdout()) as { confirm: string; confirmWindow: string; signature: string };
+  assert.deepEqual([b.confirm, b.confirmWindow], ['auto', '30s']);
+  const message = `fieldgate-deploy v1\nversion 3\nlabel \nrules a.yaml ${crypto.createHash('sha256').update(RULE_A).digest('hex')}\n`;
+  assert.ok(crypto.verify(null, Buffer.from(message), publicKey, Buffer.from(b.signature, 'base64')));
+  const bad = captureIO();
+  assert.equal(await main(['deploy', 'sign', '--key', path.join(dir, 'key.pem'), '--version', '3', '--confirm-window', '2', path.join(dir, 'a.yaml')], bad), 1);
+  assert.equal(bad.stderr(), 'fieldgate deploy: confirmWindow must be a duration with a unit from "1s" to "1h" (e.g. "2m")\n');
+});
