@@ -30,6 +30,7 @@ import type { TimerHandle } from '../core/clock';
 import type { OutboxMessage } from '../outbox/types';
 import { Deployer } from '../deploy/deployer';
 import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
+import { checkConfigText } from '../deploy/config-check';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
 /** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
@@ -51,6 +52,9 @@ export interface DaemonOptions {
   systemRoot?: string;
   /** The recent log lines (`req/logs`); the daemon's logger keeps them (see run.ts). */
   logRing?: LogRing;
+  /** The config file, for config deploys (with requestRestart: stop and exit EXIT_RESTART so systemd restarts it). */
+  configFile?: string;
+  requestRestart?: (why: string) => void;
 }
 
 /**
@@ -163,6 +167,10 @@ export class Daemon implements GatewayView {
           const s = this.status();
           return s.level === 'failed' ? `health is failed (${s.problems.join('; ')})` : undefined;
         },
+        config:
+          opts.configFile && opts.requestRestart
+            ? { file: opts.configFile, gatewayId: config.gateway.id, check: (text) => checkConfigText(opts.configFile ?? '', text), restart: opts.requestRestart }
+            : undefined,
         publishFinal: (r) => this.gateway.outbox.addMessage({ topic: this.topics.requestResult('deploy'), payload: JSON.stringify({ ...r, final: true }), priority: 'result' }),
       });
     }

@@ -25,7 +25,10 @@ export interface BundleFile {
 export interface Bundle {
   version: number;
   label: string;
+  /** The whole rule set; empty in a config bundle. */
   rules: BundleFile[];
+  /** The gateway config (a bundle carries rules or a config, not both); applied by a controlled restart. */
+  config?: { text: string; sha256: string };
   signature?: string;
   /** How the deploy is confirmed: `req/deploy.confirm` (manual) or by the gateway once healthy and online (auto). */
   confirm: 'manual' | 'auto';
@@ -47,7 +50,9 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 export const MAX_KEYS = 16;
 const MAX_KEY_BYTES = 4096;
 
-export const BUNDLE_PARAMS = ['version', 'label', 'rules', 'signature', 'confirm', 'confirmWindow'] as const;
+export const BUNDLE_PARAMS = ['version', 'label', 'rules', 'config', 'signature', 'confirm', 'confirmWindow'] as const;
+/** A gateway config is larger than a rule file but still bounded by the request size. */
+const CONFIG_RE_KEYS = ['text', 'sha256'];
 /** Longest confirm window a bundle may ask for. */
 export const MAX_CONFIRM_WINDOW_MS = 60 * 60_000;
 
@@ -55,7 +60,7 @@ export const MAX_CONFIRM_WINDOW_MS = 60 * 60_000;
 export function parseBundle(p: Record<string, unknown>): Bundle {
   const unknown = Object.keys(p).filter((k) => !(BUNDLE_PARAMS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`unknown parameter(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected ${BUNDLE_PARAMS.join(', ')}`);
-  const { version, label = '', rules, signature, confirm = 'manual', confirmWindow } = p;
+  const { version, label = '', rules, config, signature, confirm = 'manual', confirmWindow } = p;
   if (confirm !== 'manual' && confirm !== 'auto') throw new Error('confirm must be "manual" (req/deploy.confirm) or "auto" (confirmed once healthy and online)');
   const windowMs = confirmWindow === undefined ? undefined : typeof confirmWindow === 'string' ? parseDuration(confirmWindow) : undefined;
   if (confirmWindow !== undefined && (windowMs === undefined || windowMs < 1000 || windowMs > MAX_CONFIRM_WINDOW_MS))
@@ -63,7 +68,19 @@ export function parseBundle(p: Record<string, unknown>): Bundle {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('version must be a positive integer (versions only go up)');
   if (typeof label !== 'string' || label.length > MAX_LABEL || /[\r\n]/.test(label)) throw new Error(`label must be a string of at most ${MAX_LABEL} characters on one line`);
   if (signature !== undefined && (typeof signature !== 'string' || signature.length === 0 || signature.length > 200)) throw new Error('signature must be a base64 string');
-  if (!Array.isArray(rules) || rules.length === 0 || rules.length > MAX_BUNDLE_FILES) throw new Error(`rules must be a list of 1 to ${MAX_BUNDLE_FILES} files {name, text, sha256}`);
+  if (config !== undefined) {
+    if (rules !== undefined) throw new Error('a bundle carries rules or a config, not both: deploy them one after the other');
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new Error('config must be an object {text, sha256}');
+    const c = config as Record<string, unknown>;
+    const extra = Object.keys(c).filter((k) => !CONFIG_RE_KEYS.includes(k));
+    if (extra.length > 0) throw new Error(`config: unknown key(s) ${extra.join(', ')}; expected text, sha256`);
+    if (typeof c.text !== 'string') throw new Error("config.text must be the config file's text");
+    if (typeof c.sha256 !== 'string' || !SHA_RE.test(c.sha256)) throw new Error('config.sha256 must be 64 lower-case hex digits');
+    const actual = sha256Hex(c.text);
+    if (actual !== c.sha256) throw new Error(`config: sha256 of its text is ${actual}, the bundle says ${c.sha256} (damaged or edited in transit)`);
+    return { version, label, rules: [], config: { text: c.text, sha256: c.sha256 }, signature: signature as string | undefined, confirm, confirmWindowMs: windowMs };
+  }
+  if (!Array.isArray(rules) || rules.length === 0 || rules.length > MAX_BUNDLE_FILES) throw new Error(`rules must be a list of 1 to ${MAX_BUNDLE_FILES} files {name, text, sha256} (or the bundle carries a config)`);
   const seen = new Set<string>();
   const files = rules.map((f: unknown, i): BundleFile => {
     const at = `rules[${i}]`;
@@ -94,9 +111,10 @@ export function sha256Hex(text: string): string {
  *   label spring
  *   rules pump.yaml 3b1f...
  */
-export function signedMessage(b: Pick<Bundle, 'version' | 'label' | 'rules'>): Buffer {
+export function signedMessage(b: Pick<Bundle, 'version' | 'label' | 'rules' | 'config'>): Buffer {
   const files = [...b.rules].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   const lines = ['fieldgate-deploy v1', `version ${b.version}`, `label ${b.label}`, ...files.map((f) => `rules ${f.name} ${f.sha256}`)];
+  if (b.config) lines.push(`config ${b.config.sha256}`);
   return Buffer.from(lines.join('\n') + '\n', 'utf8');
 }
 

@@ -33,7 +33,18 @@ export interface DeployerOptions {
   notConfirmable: () => string | undefined;
   /** A deploy's final outcome (confirmed or rolled back), on req/deploy/result with the deploy's id. */
   publishFinal: (r: RequestResult) => void;
+  /** Config deploys: the config file, its validation, and a controlled restart (the process exits with EXIT_RESTART). */
+  config?: {
+    file: string;
+    gatewayId: string;
+    /** Problems as FILE:LINE:COL, or the new config's gateway id. */
+    check: (text: string) => { ok: true; gatewayId: string } | { ok: false; problems: string[] };
+    restart: (why: string) => void;
+  };
 }
+
+/** How long after a config deploy's answer the process stops, so the answer can still go out. */
+const RESTART_DELAY_MS = 500;
 
 /** What differs between the rules that run and the deployed version: an engineer's edit on disk. */
 export interface Drift {
@@ -73,6 +84,8 @@ export interface DeployAnswer {
   files: string[];
   /** Files of the rules directory the bundle did not name, removed. */
   removed: string[];
+  /** A config deploy: the process restarts with the new config (exit code EXIT_RESTART). */
+  restart?: true;
   /** The local edit this deploy replaced, if one ran. */
   replacedLocalEdit?: Drift;
 }
@@ -94,6 +107,8 @@ export class Deployer {
   private pending?: DeployRecord;
   private running?: RulesProvenance;
   private confirmTimer?: TimerHandle;
+  /** A config deploy was written in this process: it is confirmed by the next one, after the restart. */
+  private restarting = false;
 
   constructor(private readonly opts: DeployerOptions) {
     this.log = opts.log.child({ component: 'deploy' });
@@ -152,6 +167,7 @@ export class Deployer {
   confirm(version: unknown): { version: number; state: 'confirmed' } {
     const p = this.store.pending();
     if (!p) throw new Error('no deploy is waiting for confirmation');
+    if (this.restarting) throw new Error(`config version ${p.version} is confirmed after the restart that applies it, not before`);
     if (version !== p.version) throw new Error(`version ${JSON.stringify(version)} is not the deploy waiting for confirmation (version ${p.version})`);
     const why = this.opts.notConfirmable();
     if (why) throw new Error(`version ${p.version} cannot be confirmed now: ${why}; it is rolled back at ${new Date(p.confirmBy).toISOString()} unless confirmed before`);
@@ -160,7 +176,7 @@ export class Deployer {
 
   /** Called every second: an auto-confirm deploy is confirmed as soon as the gateway is healthy and online. */
   tick(): void {
-    if (!this.confirmTimer) return;
+    if (!this.confirmTimer || this.restarting) return;
     const p = this.store.pending();
     if (p?.mode === 'auto' && !this.opts.notConfirmable()) this.confirmed(p, 'auto (healthy and online)');
   }
@@ -180,9 +196,51 @@ export class Deployer {
     this.confirmTimer = this.opts.clock.setTimeout(() => this.rollBack(p), Math.max(0, p.confirmBy - this.opts.clock.now()));
   }
 
+  /**
+   * A config bundle: validated like `fieldgate config check`, the old text kept, the
+   * file replaced atomically, then a controlled restart; the next process waits for
+   * the confirmation and, without it, puts the old config back and restarts again.
+   */
+  private applyConfig(b: Bundle, config: { text: string; sha256: string }, key: string, id: string): DeployAnswer {
+    const c = this.opts.config;
+    if (!c) throw new Error('this daemon does not know its config file; config deploys are off');
+    const checked = c.check(config.text);
+    if (!checked.ok) {
+      this.refused(b, `${checked.problems.length} error(s) in its config`);
+      throw new RequestRefused(`bundle version ${b.version} rejected: ${checked.problems.length} error(s) in its config; nothing was changed`, checked.problems.slice(0, 50));
+    }
+    if (checked.gatewayId !== c.gatewayId) throw new Error(`the config names gateway "${checked.gatewayId}"; this is "${c.gatewayId}" (its topics would change and the cloud could not reach it)`);
+    const now = this.opts.clock.now();
+    const previousConfig = fs.readFileSync(c.file, 'utf8');
+    const mode = fs.statSync(c.file).mode & 0o777;
+    const record: DeployRecord = { version: b.version, label: b.label, key, appliedAt: now, files: [{ name: path.basename(c.file), sha256: config.sha256 }] };
+    this.store.saveVersion({ ...record, rules: [], config });
+    const windowMs = b.confirmWindowMs ?? this.opts.confirmWindow;
+    const pending: PendingConfirm = { id, version: b.version, mode: b.confirm, windowMs, confirmBy: now + windowMs, previous: this.store.current(), previousFiles: [], previousConfig };
+    this.store.setPending(pending);
+    writeFileAtomic(c.file, config.text, mode);
+    this.restarting = true;
+    const what = `config version ${b.version}${b.label ? ` "${b.label}"` : ''} written to ${c.file}; restarting with it, then waiting ${formatDuration(windowMs)} for its confirmation (${b.confirm})`;
+    this.log.info(what, { version: b.version, key });
+    this.opts.publishEvent({ ts: now, type: 'deploy.applied', severity: 'info', source: 'deploy', message: what, details: { version: b.version, label: b.label, key, config: config.sha256 } });
+    this.confirmTimer = this.opts.clock.setTimeout(() => c.restart(`config version ${b.version} deployed`), RESTART_DELAY_MS);
+    return { version: b.version, label: b.label, key, applied: true, state: 'pending', confirm: b.confirm, confirmBy: pending.confirmBy, rules: 0, files: [path.basename(c.file)], removed: [], restart: true };
+  }
+
   /** The window passed unconfirmed: the previous files back, loaded through the watcher, and the outcome published. */
   private rollBack(p: PendingConfirm): void {
     this.confirmTimer = undefined;
+    if (p.previousConfig !== undefined && this.opts.config) {
+      const c = this.opts.config;
+      writeFileAtomic(c.file, p.previousConfig, fs.statSync(c.file).mode & 0o777);
+      this.store.setPending(undefined);
+      const message = `config version ${p.version} was not confirmed within ${formatDuration(p.windowMs)}: the previous config is back in ${c.file}; restarting with it`;
+      this.log.warn(message);
+      this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rolledback', severity: 'warning', source: 'deploy', message, details: { version: p.version } });
+      this.opts.publishFinal({ id: p.id, ok: false, error: message, result: { version: p.version, state: 'rolled-back', to: 'previous config' }, ts: this.opts.clock.now() });
+      c.restart(`config version ${p.version} rolled back`);
+      return;
+    }
     const to = p.previous ? `version ${p.previous.version}` : 'the local files that ran before';
     this.writeSet(p.previousFiles);
     this.store.setCurrent(p.previous);
@@ -204,6 +262,7 @@ export class Deployer {
     const highest = this.store.highest();
     if (highest !== undefined && bundle.version <= highest)
       throw new Error(`version ${bundle.version} is not newer than version ${highest}, the newest deployed here; an older or replayed bundle is refused`);
+    if (bundle.config) return this.applyConfig(bundle, bundle.config, key, id);
     const texts = bundle.rules.map((f) => ({ file: path.join(this.opts.rulesDir, f.name), text: f.text }));
     const checked = this.opts.validate(texts);
     if (!checked.ok) {

@@ -24,6 +24,7 @@ export interface DeployRecord {
 
 export interface StoredVersion extends DeployRecord {
   rules: BundleFile[];
+  config?: { text: string; sha256: string };
 }
 
 /** A deploy applied but not confirmed yet: what to put back if it is not confirmed by `confirmBy`. */
@@ -38,6 +39,8 @@ export interface PendingConfirm {
   previous?: DeployRecord;
   /** The rules directory's files before the deploy. */
   previousFiles: { name: string; text: string }[];
+  /** A config deploy: the config file's text before it (put back, then a restart, on rollback). */
+  previousConfig?: string;
 }
 
 /** A record is a few KiB; anything much larger was not written by us. */

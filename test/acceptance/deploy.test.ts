@@ -292,3 +292,51 @@ test('deploy: not confirmed within its window, it rolls back by itself to the fi
   assert.match(replay.body.error ?? '', /^version 1 is not newer than version 1/);
   await d.stop('SIGTERM');
 });
+
+test('deploy: a config with a wrong broker restarts the gateway with it, is not confirmed, and comes back on its own to the old config', { timeout: 90_000 }, async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir('fg-deploy-config-');
+  const keysDir = path.join(dir, 'deploy-keys');
+  const key = keyPair(keysDir, 'ops.pem');
+  const good = CONFIG(broker.url, keysDir);
+  // systemd's part: start the service again after a controlled restart (exit 75), with whatever config is on disk.
+  const configFile = path.join(dir, 'gateway.yaml');
+  let d = startDaemon({ config: good, dir });
+  const procs = [d];
+  t.after(async () => {
+    for (const p of procs) await p.kill();
+  });
+  const restart = async (what: string) => {
+    const code = await d.exited;
+    assert.equal(code, 75, `${what}: a controlled restart exits 75`);
+    d = startDaemon({ config: fs.readFileSync(configFile, 'utf8'), dir });
+    procs.push(d);
+  };
+  const { client, got } = await cloudClient(broker.url);
+  t.after(() => client.end(true));
+  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+
+  // A config whose only broker has nobody listening (a port Mosquitto gave up), signed like any bundle.
+  const dead = await startMosquitto();
+  const deadUrl = dead.url;
+  await dead.kill();
+  const wrong = CONFIG(deadUrl, keysDir);
+  const sha256 = sha(wrong);
+  const message = `fieldgate-deploy v1\nversion 1\nlabel wrong-broker\nconfig ${sha256}\n`;
+  const body = { id: 'c1', version: 1, label: 'wrong-broker', config: { text: wrong, sha256 }, confirm: 'auto', confirmWindow: '3s', signature: crypto.sign(null, Buffer.from(message), key).toString('base64') };
+  await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(body), { qos: 1 });
+  const answer = await waitFor(() => got.find((g) => g.body.id === 'c1' && !g.body.final), { timeoutMs: 15_000, what: 'the config deploy answer' });
+  assert.equal(answer.body.ok, true, answer.body.error);
+  assert.deepEqual([answer.body.result?.state, answer.body.result?.restart], ['pending', true]);
+
+  await restart('the deploy');
+  assert.equal(fs.readFileSync(configFile, 'utf8'), wrong, 'the second process runs the deployed config');
+  await restart('the rollback'); // not online within 3 s: the old config back, restart again
+  assert.equal(fs.readFileSync(configFile, 'utf8'), good);
+  const final = await waitFor(() => got.find((g) => g.body.id === 'c1' && g.body.final), { timeoutMs: 20_000, what: 'the final result, delivered by the third process' });
+  assert.equal(final.body.ok, false);
+  assert.equal(final.body.error, `config version 1 was not confirmed within 3s: the previous config is back in ${configFile}; restarting with it`);
+  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online again on the old broker' });
+  assert.equal(await d.stop('SIGTERM'), 0);
+});
