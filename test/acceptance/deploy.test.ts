@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -74,26 +74,41 @@ function keyPair(dir: string, name: string): crypto.KeyObject {
   return privateKey;
 }
 
-test('deploy: a good signed bundle, one with errors, a bad signature, an unsigned one, a replayed old one', { timeout: 60_000 }, async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.kill());
-  const dir = tempDir('fg-deploy-');
-  const keysDir = path.join(dir, 'deploy-keys');
-  const key = keyPair(keysDir, 'ops.pem');
-  const stranger = crypto.generateKeyPairSync('ed25519').privateKey; // not pinned
-  const rulesDir = path.join(dir, 'rules.d');
-  fs.mkdirSync(rulesDir);
-  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), rule('local-rule', 'tank.level > 100'));
-  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
-  t.after(() => d.kill());
-  const { client, got, events } = await cloudClient(broker.url);
-  t.after(() => client.end(true));
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
-  const ask = async (body: { id: string }, name = 'deploy') => {
+const LOCAL = rule('local-rule', 'tank.level > 100');
+
+const statusOf = async (socket: string) => (await controlRequest(socket, 'status').catch(() => undefined)) as StatusSnapshot | undefined;
+const online = (socket: string, what = 'online') => waitFor(async () => (await statusOf(socket))?.uplink.state === 'online', { timeoutMs: 15_000, what });
+
+/** A request on req/<name>, and its first (not final) answer. */
+function asker(client: MqttClient, got: Answer[]) {
+  return async (body: { id: string }, name = 'deploy') => {
     await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
     return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
   };
+}
+
+/** Mosquitto, a daemon with one pinned key and local.yaml in its rules directory, online, and a cloud client. */
+async function gatewayUnderTest(t: TestContext, prefix: string, extra = '') {
+  const broker = await startMosquitto();
+  t.after(() => broker.kill());
+  const dir = tempDir(prefix);
+  const keysDir = path.join(dir, 'deploy-keys');
+  const key = keyPair(keysDir, 'ops.pem');
+  const rulesDir = path.join(dir, 'rules.d');
+  fs.mkdirSync(rulesDir);
+  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), LOCAL);
+  const d = startDaemon({ config: CONFIG(broker.url, keysDir, extra), dir, rulesDir });
+  t.after(() => d.kill());
+  const cloud = await cloudClient(broker.url);
+  t.after(() => cloud.client.end(true));
+  await online(d.socketPath);
+  const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
+  return { broker, dir, keysDir, key, rulesDir, d, ...cloud, ask: asker(cloud.client, cloud.got), rules };
+}
+
+test('deploy: a good signed bundle, one with errors, a bad signature, an unsigned one, a replayed old one', { timeout: 60_000 }, async (t) => {
+  const { broker, dir, keysDir, key, rulesDir, d, got, events, ask, rules } = await gatewayUnderTest(t, 'fg-deploy-');
+  const stranger = crypto.generateKeyPairSync('ed25519').privateKey; // not pinned
   const dirFiles = () => fs.readdirSync(rulesDir).sort();
 
   // A good deploy: the bundle's files replace the set, the local file not in it is removed, the rule runs.
@@ -154,7 +169,7 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
   assert.equal(await d.stop('SIGTERM'), 0);
   const d2 = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
   t.after(() => d2.kill());
-  await waitFor(async () => ((await controlRequest(d2.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online again' });
+  await online(d2.socketPath, 'online again');
   const afterRestart = await ask({ ...bundle('d1', 3, 'first', { 'low.yaml': low }, key), id: 'd8' });
   assert.match(afterRestart.error ?? '', /^version 3 is not newer than version 3/);
   const next = await ask(bundle('d9', 4, '', { 'low.yaml': low, 'high.yaml': rule('tank-high', 'tank.level > 90') }, key));
@@ -172,11 +187,8 @@ test('deploy: unsigned bundles are taken only where the config allows them; a ba
   t.after(() => d.kill());
   const { client, got } = await cloudClient(broker.url);
   t.after(() => client.end(true));
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const ask = async (body: { id: string }, name = 'deploy') => {
-    await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
-    return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
-  };
+  await online(d.socketPath);
+  const ask = asker(client, got);
   const ok = await ask(bundle('u1', 1, 'lab', { 'a.yaml': rule('a', 'tank.level < 10') }));
   assert.equal(ok.ok, true, ok.error);
   assert.equal(ok.result?.key, 'unsigned');
@@ -187,25 +199,9 @@ test('deploy: unsigned bundles are taken only where the config allows them; a ba
 });
 
 test('deploy: version, hash and source in status and the heartbeat; a local edit is reported as drift, runs, and the next deploy says it replaced it', { timeout: 60_000 }, async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.kill());
-  const dir = tempDir('fg-deploy-drift-');
-  const keysDir = path.join(dir, 'deploy-keys');
-  const key = keyPair(keysDir, 'ops.pem');
-  const rulesDir = path.join(dir, 'rules.d');
-  fs.mkdirSync(rulesDir);
-  const local = rule('local-rule', 'tank.level > 100');
-  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), local);
-  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
-  t.after(() => d.kill());
-  const { client, got, events, heartbeats } = await cloudClient(broker.url);
-  t.after(() => client.end(true));
-  const status = async () => (await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined;
-  await waitFor(async () => (await status())?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const ask = async (body: { id: string }, name = 'deploy') => {
-    await client.publishAsync(`fieldgate/test-gw/req/${name}`, JSON.stringify(body), { qos: 1 });
-    return (await waitFor(() => got.find((g) => g.body.id === body.id && g.topic.endsWith(`/req/${name}/result`) && !g.body.final), { timeoutMs: 15_000, what: `the answer to ${body.id}` })).body;
-  };
+  const { key, rulesDir, d, got, events, heartbeats, ask } = await gatewayUnderTest(t, 'fg-deploy-drift-');
+  const local = LOCAL;
+  const status = () => statusOf(d.socketPath);
   // The set's hash: sha256 of "rules NAME SHA256\n" per file, sorted by name (docs/operations.md).
   const setHash = (files: Record<string, string>) =>
     sha(
@@ -256,21 +252,8 @@ test('deploy: version, hash and source in status and the heartbeat; a local edit
 });
 
 test('deploy: not confirmed within its window, it rolls back by itself to the files that ran before, with an event and a final result', { timeout: 60_000 }, async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.kill());
-  const dir = tempDir('fg-deploy-rollback-');
-  const keysDir = path.join(dir, 'deploy-keys');
-  const key = keyPair(keysDir, 'ops.pem');
-  const rulesDir = path.join(dir, 'rules.d');
-  fs.mkdirSync(rulesDir);
-  const local = rule('local-rule', 'tank.level > 100');
-  fs.writeFileSync(path.join(rulesDir, 'local.yaml'), local);
-  const d = startDaemon({ config: CONFIG(broker.url, keysDir), dir, rulesDir });
-  t.after(() => d.kill());
-  const { client, got, events } = await cloudClient(broker.url);
-  t.after(() => client.end(true));
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
-  const rules = async () => ((await controlRequest(d.socketPath, 'rules')) as RuleRow[]).map((r) => r.id).sort();
+  const { key, rulesDir, d, client, got, events, rules } = await gatewayUnderTest(t, 'fg-deploy-rollback-');
+  const local = LOCAL;
   await client.publishAsync('fieldgate/test-gw/req/deploy', JSON.stringify(bundle('r1', 1, '', { 'new.yaml': rule('new-rule', 'tank.level < 10') }, key, { confirmWindow: '2s' })), { qos: 1 });
   const first = await waitFor(() => got.find((g) => g.body.id === 'r1' && !g.body.final), { timeoutMs: 15_000, what: 'the deploy answer' });
   assert.equal(first.body.result?.state, 'pending');
@@ -315,7 +298,7 @@ test('deploy: a config with a wrong broker restarts the gateway with it, is not 
   };
   const { client, got } = await cloudClient(broker.url);
   t.after(() => client.end(true));
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online' });
+  await online(d.socketPath);
 
   // A config whose only broker has nobody listening (a port Mosquitto gave up), signed like any bundle.
   const dead = await startMosquitto();
@@ -337,6 +320,6 @@ test('deploy: a config with a wrong broker restarts the gateway with it, is not 
   const final = await waitFor(() => got.find((g) => g.body.id === 'c1' && g.body.final), { timeoutMs: 20_000, what: 'the final result, delivered by the third process' });
   assert.equal(final.body.ok, false);
   assert.equal(final.body.error, `config version 1 was not confirmed within 3s: the previous config is back in ${configFile}; restarting with it`);
-  await waitFor(async () => ((await controlRequest(d.socketPath, 'status').catch(() => undefined)) as StatusSnapshot | undefined)?.uplink.state === 'online', { timeoutMs: 15_000, what: 'online again on the old broker' });
+  await online(d.socketPath, 'online again on the old broker');
   assert.equal(await d.stop('SIGTERM'), 0);
 });
