@@ -127,6 +127,7 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
   out.push(
     keyValues([
       ['Uplink', uplinkLine(s.uplink)],
+      ...(s.config ? [['Config', `${s.config.source === 'local' ? 'local file' : s.config.source === 'deploy' ? `deployed version ${s.config.version}` : `deployed version ${s.config.version}, waiting for confirmation`}, sha256 ${s.config.hash.slice(0, 12)}`] as [string, string]] : []),
       ['Outbox', `depth ${o.depth}, oldest ${formatAge(o.oldestAgeMs)}, evicted ${o.evicted}, disk ${formatBytes(o.bytes)}`],
       [
         'Rules',

@@ -4,6 +4,7 @@ import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
@@ -169,7 +170,7 @@ export class Daemon implements GatewayView {
         },
         config:
           opts.configFile && opts.requestRestart
-            ? { file: opts.configFile, gatewayId: config.gateway.id, check: (text) => checkConfigText(opts.configFile ?? '', text), restart: opts.requestRestart }
+            ? { file: opts.configFile, text: readText(opts.configFile), gatewayId: config.gateway.id, check: (text) => checkConfigText(opts.configFile ?? '', text), restart: opts.requestRestart }
             : undefined,
         publishFinal: (r) => this.gateway.outbox.addMessage({ topic: this.topics.requestResult('deploy'), payload: JSON.stringify({ ...r, final: true }), priority: 'result' }),
       });
@@ -348,6 +349,7 @@ export class Daemon implements GatewayView {
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),
       rules: s.rules,
+      config: s.config,
       actuators: s.actuators.map((a) => ({ id: a.id, value: a.value ?? null, wanted: a.wanted ?? null, owner: a.owner ?? null, priority: a.priority ?? null, failing: a.failing, lastError: a.lastError })),
       alarms: this.alarmRegistry.list().map((a) => ({ id: a.id, source: a.source, severity: a.severity, acknowledged: a.acknowledged !== undefined })),
       commands: s.commands,
@@ -388,6 +390,7 @@ export class Daemon implements GatewayView {
       drivers,
       uplink,
       outbox,
+      config: this.deployer?.configProvenance(),
       rules: {
         loaded: engine.loaded,
         active: engine.active,
@@ -529,5 +532,14 @@ export class Daemon implements GatewayView {
       throw new Error(`driver ${driverId} has no operation "${op}"${names.length ? ` (operations: ${names.join(', ')})` : ''}`);
     }
     return ops[op](args);
+  }
+}
+
+/** The config text as this process found it (for its hash in status); empty when it cannot be read again. */
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

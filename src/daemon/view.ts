@@ -58,6 +58,8 @@ export interface StatusSnapshot {
   drivers: DriverRow[];
   uplink: Record<string, unknown>;
   outbox: BufferStats;
+  /** Where the running config comes from (local file, a confirmed deploy, or one waiting for confirmation) and its sha256. */
+  config?: { source: 'local' | 'deploy' | 'pending'; version?: number; hash: string };
   rules: {
     loaded: number;
     active: number;

@@ -36,6 +36,8 @@ export interface DeployerOptions {
   /** Config deploys: the config file, its validation, and a controlled restart (the process exits with EXIT_RESTART). */
   config?: {
     file: string;
+    /** The text this process loaded. */
+    text: string;
     gatewayId: string;
     /** Problems as FILE:LINE:COL, or the new config's gateway id. */
     check: (text: string) => { ok: true; gatewayId: string } | { ok: false; problems: string[] };
@@ -110,9 +112,13 @@ export class Deployer {
   /** A config deploy was written in this process: it is confirmed by the next one, after the restart. */
   private restarting = false;
 
+  /** sha256 of the config text this process runs (read once at start). */
+  private readonly configHash?: string;
+
   constructor(private readonly opts: DeployerOptions) {
     this.log = opts.log.child({ component: 'deploy' });
     this.store = new DeployStore(opts.stateDir, opts.keep, this.log);
+    if (opts.config) this.configHash = sha256Hex(opts.config.text);
   }
 
   current(): DeployRecord | undefined {
@@ -181,9 +187,26 @@ export class Deployer {
     if (p?.mode === 'auto' && !this.opts.notConfirmable()) this.confirmed(p, 'auto (healthy and online)');
   }
 
+  /**
+   * Where the running config comes from: `deploy` (the file is the confirmed deployed
+   * version), `pending` (deployed, waiting for its confirmation), `local` (no config
+   * deploy, or the file was edited on site since); the sha256 of the text this process loaded.
+   */
+  configProvenance(): { source: 'local' | 'deploy' | 'pending'; version?: number; hash: string } | undefined {
+    if (this.configHash === undefined) return undefined;
+    const p = this.store.pending();
+    if (p?.previousConfig !== undefined) return { source: 'pending', version: p.version, hash: this.configHash };
+    const r = this.store.configRecord();
+    return r && r.files[0]?.sha256 === this.configHash ? { source: 'deploy', version: r.version, hash: this.configHash } : { source: 'local', hash: this.configHash };
+  }
+
   private confirmed(p: PendingConfirm, by: string): { version: number; state: 'confirmed' } {
     this.stop();
     this.store.setPending(undefined);
+    if (p.previousConfig !== undefined) {
+      const v = this.store.version(p.version);
+      if (v) this.store.setConfigRecord({ version: v.version, label: v.label, key: v.key, appliedAt: v.appliedAt, files: v.files });
+    }
     const message = `rules version ${p.version} confirmed (${by})`;
     this.log.info(message);
     this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.confirmed', severity: 'info', source: 'deploy', message, details: { version: p.version } });

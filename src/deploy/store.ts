@@ -86,6 +86,15 @@ export class DeployStore {
     else fs.rmSync(file, { force: true });
   }
 
+  /** The config version confirmed last (its sha256 tells whether the file on disk is still it). */
+  configRecord(): DeployRecord | undefined {
+    return this.read<DeployRecord>(path.join(this.dir, 'config.json'));
+  }
+
+  setConfigRecord(r: DeployRecord): void {
+    writeFileAtomic(path.join(this.dir, 'config.json'), JSON.stringify(r));
+  }
+
   /** The newest version ever applied here (kept even after a rollback): versions only go up. */
   highest(): number | undefined {
     return Math.max(this.current()?.version ?? 0, this.versions()[0] ?? 0) || undefined;

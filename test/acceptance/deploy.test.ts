@@ -321,5 +321,6 @@ test('deploy: a config with a wrong broker restarts the gateway with it, is not 
   assert.equal(final.body.ok, false);
   assert.equal(final.body.error, `config version 1 was not confirmed within 3s: the previous config is back in ${configFile}; restarting with it`);
   await online(d.socketPath, 'online again on the old broker');
+  assert.deepEqual((await statusOf(d.socketPath))?.config, { source: 'local', hash: sha(good) }, 'the old config, from the local file');
   assert.equal(await d.stop('SIGTERM'), 0);
 });

@@ -18,7 +18,7 @@ import { captureIO } from '../cli/capture-io';
 const rule = (id: string) => `rules:\n  - id: ${id}\n    when: tank.level < 10\n    then:\n      - event: { severity: warning, message: "${id}" }\n`;
 const sha = (t: string) => crypto.createHash('sha256').update(t).digest('hex');
 
-function gateway(dir: string, clock: VirtualClock, healthy = () => undefined as string | undefined) {
+function gateway(dir: string, clock: VirtualClock, healthy = () => undefined as string | undefined, config?: ConstructorParameters<typeof Deployer>[0]['config']) {
   const rulesDir = path.join(dir, 'rules.d');
   const events: ControlEvent[] = [];
   const finals: RequestResult[] = [];
@@ -41,6 +41,7 @@ function gateway(dir: string, clock: VirtualClock, healthy = () => undefined as 
     },
     notConfirmable: healthy,
     publishFinal: (r) => finals.push(r),
+    config,
   });
   return { deployer, events, finals, rulesDir };
 }
@@ -111,4 +112,36 @@ test('fieldgate config versions: the kept versions, newest first, which runs and
   const json = captureIO();
   assert.equal(await main(['config', 'versions', '--state', path.join(dir, 'state'), '--json'], json), 0);
   assert.equal((JSON.parse(json.stdout()) as { running: number }).running, 2);
+});
+
+test('a config deploy confirmed after its restart: status says deployed version N while the file is that text, local once edited on site', () => {
+  const dir = tempDir('fg-confirm-config-');
+  const clock = new VirtualClock();
+  const file = path.join(dir, 'gateway.yaml');
+  const oldText = 'gateway: { id: gw }\n';
+  const newText = 'gateway: { id: gw, logLevel: debug }\n';
+  fs.writeFileSync(file, oldText);
+  const restarts: string[] = [];
+  const withConfig = (text: string) => {
+    return gateway(dir, clock, undefined, { file, text, gatewayId: 'gw', check: () => ({ ok: true, gatewayId: 'gw' }), restart: (why) => restarts.push(why) }).deployer;
+  };
+  const first = withConfig(oldText);
+  first.start();
+  assert.deepEqual(first.configProvenance(), { source: 'local', hash: sha(oldText) });
+  const answer = first.deploy({ version: 7, config: { text: newText, sha256: sha(newText) } }, 'c-7');
+  assert.equal(answer.restart, true);
+  assert.throws(() => first.confirm(7), /is confirmed after the restart that applies it/);
+  clock.advance(500);
+  assert.deepEqual(restarts, ['config version 7 deployed']);
+  assert.equal(fs.readFileSync(file, 'utf8'), newText);
+  first.stop();
+
+  const second = withConfig(newText); // the process systemd started again
+  second.start();
+  assert.deepEqual(second.configProvenance(), { source: 'pending', version: 7, hash: sha(newText) });
+  second.confirm(7);
+  assert.deepEqual(second.configProvenance(), { source: 'deploy', version: 7, hash: sha(newText) });
+  second.stop();
+  const edited = withConfig(newText + '# tuned on site\n');
+  assert.deepEqual(edited.configProvenance(), { source: 'local', hash: sha(newText + '# tuned on site\n') });
 });
