@@ -3,7 +3,7 @@ import { configJsonSchema } from '../config/schema';
 import { notifyAddonLoads, unitDropIn } from '../config/unit-dropin';
 import { formatProblem, type Problem } from '../config/yaml-source';
 import { EXIT, UsageError, wantsHelp, type CliIO, type CommandModule } from './command';
-import { CONFIG_VERSIONS_USAGE, configVersions } from './deploy';
+import { CONFIG_VERSIONS_USAGE, configRollback, configVersions } from './deploy';
 
 const usage = `Usage:
   fieldgate config check FILE   validate a gateway config; prints FILE:LINE:COL: message per error
@@ -28,6 +28,7 @@ export const configCommand: CommandModule = {
       return EXIT.OK;
     }
     if (sub === 'versions') return configVersions(rest, io);
+    if (sub === 'rollback') return configRollback(rest, io);
     if (sub === 'unit') {
       if (rest.length !== 1) throw new UsageError('config unit takes exactly one FILE');
       const res = loadConfigFile(rest[0]);

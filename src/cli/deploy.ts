@@ -9,6 +9,8 @@ import { silentLogger } from '../core/logger';
 import { daemonPaths, DEFAULT_PATHS } from '../daemon/run';
 import { DeployStore } from '../deploy/store';
 import { formatTime, table } from './format';
+import { controlRequest } from '../control/client';
+import { DEFAULT_SOCKET_PATH } from '../control/protocol';
 
 const usage = `Usage:
   fieldgate deploy sign --key KEY.pem --version N [--label TEXT] [--id ID] [--confirm manual|auto]
@@ -97,7 +99,30 @@ function readBounded(file: string, max: number): string {
 
 export const CONFIG_VERSIONS_USAGE = `  fieldgate config versions [--state DIR] [--config FILE] [--json]
                                 the deployed rule-set versions kept in the state directory (newest
-                                first), which one runs and whether it waits for its confirmation`;
+                                first), which one runs and whether it waits for its confirmation
+  fieldgate config rollback [VERSION] [--socket PATH]
+                                through the running daemon: undo the deploy waiting for its
+                                confirmation now, else put kept rule-set VERSION back (default: the
+                                one before the running one)`;
+
+/** `fieldgate config rollback [VERSION]`: asks the running daemon (it owns the rules directory and the versions). */
+export async function configRollback(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { socket: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length > 1) throw new UsageError('config rollback takes at most one VERSION');
+  const version = positionals[0] === undefined ? undefined : Number(positionals[0]);
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) throw new UsageError('VERSION must be a positive integer (fieldgate config versions lists them)');
+  const socketPath = values.socket ?? io.env.FIELDGATE_SOCKET ?? DEFAULT_SOCKET_PATH;
+  let res: { version: number; to: number | string | null };
+  try {
+    res = (await controlRequest(socketPath, 'deploy.rollback', version === undefined ? {} : { version })) as typeof res;
+  } catch (err) {
+    io.err(`fieldgate config rollback: ${(err as Error).message}\n`);
+    return EXIT.FAIL;
+  }
+  if (values.json) io.out(JSON.stringify(res) + '\n');
+  else io.out(`rolled back: version ${res.version} → ${res.to === null ? 'the local files that ran before' : typeof res.to === 'number' ? `version ${res.to}` : res.to}\n`);
+  return EXIT.OK;
+}
 
 /** `fieldgate config versions`: read from the state directory; works without the daemon. */
 export function configVersions(argv: string[], io: CliIO): number {

@@ -297,6 +297,11 @@ export class Daemon implements GatewayView {
     return this.alarmRegistry.list();
   }
 
+  rollbackDeploy(version?: number): { version: number; state: 'rolled-back'; to: number | string | null } {
+    if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing was deployed');
+    return this.deployer.rollBackNow(version);
+  }
+
   ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView } {
     const res = this.alarmRegistry.ack(id, by);
     if (!res.ok) return res;

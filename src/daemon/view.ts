@@ -32,6 +32,8 @@ export interface GatewayView {
   alarms(): AlarmView[];
   /** Acknowledge an active alarm (it stays active until its condition clears). */
   ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView };
+  /** `fieldgate config rollback`: undo the deploy waiting for confirmation, or put a kept rule-set version back. */
+  rollbackDeploy?(version?: number): { version: number; state: 'rolled-back'; to: number | string | null };
 }
 
 export interface AlarmView {

@@ -250,14 +250,45 @@ export class Deployer {
     return { version: b.version, label: b.label, key, applied: true, state: 'pending', confirm: b.confirm, confirmBy: pending.confirmBy, rules: 0, files: [path.basename(c.file)], removed: [], restart: true };
   }
 
-  /** The window passed unconfirmed: the previous files back, loaded through the watcher, and the outcome published. */
-  private rollBack(p: PendingConfirm): void {
+  /**
+   * On site (`fieldgate config rollback`): the deploy waiting for confirmation is
+   * rolled back now; otherwise `version` (default: the kept version before the
+   * running one) is put back as the running rule set. Versions stay spent.
+   */
+  rollBackNow(version?: number): { version: number; state: 'rolled-back'; to: number | string | null } {
+    const p = this.store.pending();
+    if (p && (version === undefined || version === p.version)) {
+      this.stop();
+      this.rollBack(p, 'was undone on site');
+      return { version: p.version, state: 'rolled-back', to: p.previousConfig !== undefined ? 'previous config' : (p.previous?.version ?? null) };
+    }
+    if (p) throw new Error(`version ${p.version} is waiting for its confirmation; roll it back first (fieldgate config rollback)`);
+    const running = this.store.current();
+    const kept = this.store.versions().filter((n) => (this.store.version(n)?.rules.length ?? 0) > 0);
+    const target = version ?? kept.find((n) => running === undefined || n < running.version);
+    if (target === undefined) throw new Error(`no kept rule-set version to roll back to (kept: ${kept.join(', ') || 'none'})`);
+    if (target === running?.version) throw new Error(`version ${target} is the one running`);
+    const v = kept.includes(target) ? this.store.version(target) : undefined;
+    if (!v) throw new Error(`rule-set version ${target} is not kept in ${this.store.dir} (kept: ${kept.join(', ') || 'none'})`);
+    const record: DeployRecord = { version: v.version, label: v.label, key: v.key, appliedAt: v.appliedAt, files: v.files };
+    this.writeSet(v.rules);
+    this.store.setCurrent(record);
+    const res = this.opts.reload();
+    const loaded = res.ok ? `${res.rules.length} rule(s) run` : `but they did not load (${formatProblem(res.problems[0])}); the watcher keeps what ran`;
+    const message = `rules rolled back on site from version ${running?.version ?? '(local files)'} to version ${target}; ${loaded}`;
+    this.log.warn(message);
+    this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rolledback', severity: 'warning', source: 'deploy', message, details: { version: running?.version ?? null, to: target } });
+    return { version: running?.version ?? 0, state: 'rolled-back', to: target };
+  }
+
+  /** The window passed unconfirmed (or a rollback on site): the previous files back, loaded through the watcher, and the outcome published. */
+  private rollBack(p: PendingConfirm, why?: string): void {
     this.confirmTimer = undefined;
     if (p.previousConfig !== undefined && this.opts.config) {
       const c = this.opts.config;
       writeFileAtomic(c.file, p.previousConfig, fs.statSync(c.file).mode & 0o777);
       this.store.setPending(undefined);
-      const message = `config version ${p.version} was not confirmed within ${formatDuration(p.windowMs)}: the previous config is back in ${c.file}; restarting with it`;
+      const message = `config version ${p.version} ${why ?? `was not confirmed within ${formatDuration(p.windowMs)}`}: the previous config is back in ${c.file}; restarting with it`;
       this.log.warn(message);
       this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rolledback', severity: 'warning', source: 'deploy', message, details: { version: p.version } });
       this.opts.publishFinal({ id: p.id, ok: false, error: message, result: { version: p.version, state: 'rolled-back', to: 'previous config' }, ts: this.opts.clock.now() });
@@ -270,7 +301,7 @@ export class Deployer {
     this.store.setPending(undefined);
     const res = this.opts.reload();
     const loaded = res.ok ? `${res.rules.length} rule(s) run` : `but they did not load (${formatProblem(res.problems[0])}); the watcher keeps what ran`;
-    const message = `rules version ${p.version} was not confirmed within ${formatDuration(p.windowMs)}: rolled back to ${to}; ${loaded}`;
+    const message = `rules version ${p.version} ${why ?? `was not confirmed within ${formatDuration(p.windowMs)}`}: rolled back to ${to}; ${loaded}`;
     this.log.warn(message);
     this.opts.publishEvent({ ts: this.opts.clock.now(), type: 'deploy.rolledback', severity: 'warning', source: 'deploy', message, details: { version: p.version, to: p.previous?.version ?? null } });
     this.opts.publishFinal({ id: p.id, ok: false, error: message, result: { version: p.version, state: 'rolled-back', to: p.previous?.version ?? null }, ts: this.opts.clock.now() });

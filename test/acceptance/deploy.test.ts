@@ -175,6 +175,17 @@ test('deploy: a good signed bundle, one with errors, a bad signature, an unsigne
   const next = await ask(bundle('d9', 4, '', { 'low.yaml': low, 'high.yaml': rule('tank-high', 'tank.level > 90') }, key));
   assert.equal(next.ok, true, next.error);
   assert.deepEqual(dirFiles(), ['high.yaml', 'low.yaml']);
+
+  // On site: `fieldgate config rollback` undoes the deploy waiting for confirmation; the cloud gets the final result.
+  const env = { FIELDGATE_SOCKET: d2.socketPath };
+  const undo = await fieldgate(['config', 'rollback'], { env });
+  assert.equal(undo.stdout, 'rolled back: version 4 → version 3\n', undo.stderr);
+  assert.deepEqual(dirFiles(), ['low.yaml']);
+  const undone = await waitFor(() => got.find((g) => g.body.id === 'd9' && g.body.final), { what: 'the final result of d9' });
+  assert.equal(undone.body.error, 'rules version 4 was undone on site: rolled back to version 3; 1 rule(s) run');
+  const notKept = await fieldgate(['config', 'rollback', '2'], { env });
+  assert.equal(notKept.code, 1);
+  assert.match(notKept.stderr, /^fieldgate config rollback: rule-set version 2 is not kept in .*deploy \(kept: 4, 3\)\n$/);
   await d2.stop('SIGTERM');
 });
 
