@@ -17,7 +17,12 @@ export type EventType =
   | 'sensor.stale'
   | 'sensor.bad'
   | 'sensor.recovered'
-  | 'alarm.ack';
+  | 'alarm.ack'
+  | 'deploy.applied'
+  | 'deploy.rejected'
+  | 'deploy.drift'
+  | 'deploy.confirmed'
+  | 'deploy.rolledback';
 
 export interface ControlEvent {
   ts: number;

@@ -16,6 +16,7 @@ import { modbusCommand } from './modbus';
 import { rulesCommand } from './rules';
 import { failsafeCommand } from './failsafe';
 import { alarmsCommand } from './alarms';
+import { deployCommand } from './deploy';
 import { VERSION } from '../core/version';
 import { isJournalStream, JOURNAL_PRIORITY, prefixLines } from '../core/logger';
 
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, CommandModule> = {
   rules: rulesCommand,
   alarms: alarmsCommand,
   failsafe: failsafeCommand,
+  deploy: deployCommand,
 };
 
 function help(): string {

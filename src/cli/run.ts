@@ -17,7 +17,8 @@ stops it like SIGTERM — failsafe values written, outbox flushed, offline
 published — and it exits 1, so systemd restarts a clean process.
 
 Exit status: 0 after a clean stop, 1 when the config is invalid, after a fault,
-or when a clean stop timed out.`;
+or when a clean stop timed out, 75 after a clean stop for a controlled restart
+(a config deploy or its rollback: start it again).`;
 
 export const runCommand: CommandModule = {
   summary: 'run the gateway daemon (foreground; systemd runs this)',

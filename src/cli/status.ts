@@ -127,11 +127,13 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
   out.push(
     keyValues([
       ['Uplink', uplinkLine(s.uplink)],
+      ...(s.config ? [['Config', `${s.config.source === 'local' ? 'local file' : s.config.source === 'deploy' ? `deployed version ${s.config.version}` : `deployed version ${s.config.version}, waiting for confirmation`}, sha256 ${s.config.hash.slice(0, 12)}`] as [string, string]] : []),
       ['Outbox', `depth ${o.depth}, oldest ${formatAge(o.oldestAgeMs)}, evicted ${o.evicted}, disk ${formatBytes(o.bytes)}`],
       [
         'Rules',
         `${s.rules.loaded} loaded, ${s.rules.active} active` +
-          (s.rules.lastReloadError ? `, last reload failed: ${s.rules.lastReloadError}` : ''),
+          (s.rules.lastReloadError ? `, last reload failed: ${s.rules.lastReloadError}` : '') +
+          rulesOrigin(s.rules),
       ],
     ]),
   );
@@ -139,6 +141,18 @@ export function renderStatus(s: StatusSnapshot, colour: boolean): string {
   if (s.lastErrors.length === 0) out.push('  none\n');
   else out.push(table(['TIME', 'COMPONENT', 'MESSAGE'], s.lastErrors.map((e) => [formatTime(e.ts), e.component, e.message]), { indent: '  ' }));
   return out.join('');
+}
+
+/** Where the running rules come from: local files, a deployed version, or a local edit over one. */
+function rulesOrigin(r: StatusSnapshot['rules']): string {
+  if (!r.source || !r.hash) return '';
+  const hash = `sha256 ${r.hash.slice(0, 12)}`;
+  const version = `version ${r.version}${r.label ? ` "${r.label}"` : ''}`;
+  if (r.source === 'local') return `; local files, ${hash}`;
+  if (r.source === 'deploy') return `; deployed ${version}, ${hash}`;
+  const d = r.drift;
+  const what = d ? [...d.changed.map((f) => `${f} changed`), ...d.added.map((f) => `${f} added`), ...d.removed.map((f) => `${f} removed`)].join(', ') : '';
+  return `; LOCAL EDIT over deployed ${version} (${what}), ${hash}`;
 }
 
 export const statusCommand = daemonCommand({

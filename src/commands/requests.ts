@@ -19,6 +19,8 @@ export interface RequestResult {
   ok: boolean;
   result?: unknown;
   error?: string;
+  /** Every problem behind a refusal (FILE:LINE:COL: message), when there are several. */
+  problems?: string[];
   duplicate?: true;
   ts: number;
 }
@@ -29,7 +31,7 @@ export interface RequestMeta {
 }
 
 /** One request kind: validates its own params (throwing a message for the sender) and answers. */
-export type RequestKind = (params: Record<string, unknown>) => unknown;
+export type RequestKind = (params: Record<string, unknown>, id: string) => unknown;
 
 export interface RequestHandlerOptions {
   clock: Clock;
@@ -39,7 +41,21 @@ export interface RequestHandlerOptions {
   responseTopics: ResponseTopicPolicy & { requestFilter: string };
   /** Requests answered per minute at most (default 120); the rest are dropped and counted. */
   maxPerMinute?: number;
+  /** A larger payload limit for some requests (e.g. deploy bundles), by name; MAX_PAYLOAD_BYTES otherwise. */
+  maxPayloadBytes?: Readonly<Record<string, number>>;
 }
+
+/** A refusal that carries its problems (FILE:LINE:COL) to the sender besides the message. */
+export class RequestRefused extends Error {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(message);
+  }
+}
+
+const refusal = (err: unknown) => (err instanceof RequestRefused ? { problems: err.problems } : {});
 
 const MAX_NAME = 64;
 const REMEMBER = 1000;
@@ -65,7 +81,8 @@ export class RequestHandler {
     const to: RequestMeta = topicProblem ? {} : meta;
     const fail = (id: string, error: string) => this.answer(name, { id, ok: false, error, ts: now }, to);
     if (topicProblem) return fail('', topicProblem);
-    if (payload.length > MAX_PAYLOAD_BYTES) return fail('', `payload too large (${payload.length} bytes; limit ${MAX_PAYLOAD_BYTES})`);
+    const limit = (Object.hasOwn(this.opts.maxPayloadBytes ?? {}, name) ? this.opts.maxPayloadBytes?.[name] : undefined) ?? MAX_PAYLOAD_BYTES;
+    if (payload.length > limit) return fail('', `payload too large (${payload.length} bytes; limit ${limit})`);
     if (jsonDepthExceeds(payload, 4)) return fail('', 'payload nested deeper than 4 levels');
     let body: unknown;
     try {
@@ -86,14 +103,14 @@ export class RequestHandler {
     if (!kind) return fail(id, `unknown request "${name}"; requests: ${Object.keys(this.opts.kinds).join(', ')}`);
     let out: unknown;
     try {
-      out = kind(params);
+      out = kind(params, id);
     } catch (err) {
-      return this.remember(key, name, { id, ok: false, error: errorMessage(err), ts: now }, to);
+      return this.remember(key, name, { id, ok: false, error: errorMessage(err), ...refusal(err), ts: now }, to);
     }
     if (out instanceof Promise) {
       out.then(
         (result: unknown) => this.remember(key, name, { id, ok: true, result, ts: this.opts.clock.now() }, to),
-        (err: unknown) => this.remember(key, name, { id, ok: false, error: errorMessage(err), ts: this.opts.clock.now() }, to),
+        (err: unknown) => this.remember(key, name, { id, ok: false, error: errorMessage(err), ...refusal(err), ts: this.opts.clock.now() }, to),
       );
     } else this.remember(key, name, { id, ok: true, result: out, ts: now }, to);
   }

@@ -6,6 +6,7 @@ import { outboxSchema } from '../outbox/schema';
 import { actuatorSchema } from './actuator';
 import { commandsSchema } from '../commands/schema';
 import { duration } from '../core/duration';
+import { deploySchema } from '../deploy/schema';
 
 export const gatewaySchema = z
   .strictObject({
@@ -47,6 +48,7 @@ export const configSchema = z
     actuators: z.array(actuatorSchema).default([]).describe('Outputs the gateway drives through drivers.'),
     control: controlSchema.default({}),
     commands: commandsSchema.default(commandsSchema.parse({})),
+    deploy: deploySchema.default(deploySchema.parse({})),
   })
   .describe('fieldgate gateway configuration');
 

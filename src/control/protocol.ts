@@ -55,6 +55,9 @@ export const methodParams = {
     op: z.string().min(1).describe('Driver-specific operation, e.g. "permitJoin".'),
     args: z.array(z.unknown()).default([]).describe('Operation arguments.'),
   }),
+  'deploy.rollback': z.strictObject({
+    version: z.number().int().positive().optional().describe('A kept rule-set version to put back; none: the deploy waiting for confirmation, else the version before the running one.'),
+  }),
 } as const;
 
 export type ControlMethod = keyof typeof methodParams;

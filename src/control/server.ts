@@ -265,6 +265,9 @@ export class ControlServer {
         return view.ackAlarm(p.alarm as string, `local:${p.by as string}`);
       case 'watch':
         return this.watch(client, id, p.sensors as string[]);
+      case 'deploy.rollback':
+        if (!view.rollbackDeploy) throw new Error('this daemon takes no deploys');
+        return view.rollbackDeploy(p.version as number | undefined);
     }
   }
 

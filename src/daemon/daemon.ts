@@ -4,6 +4,7 @@ import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
 import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
@@ -29,6 +30,9 @@ import { intParam, onlyParams, RequestHandler, type RequestKind } from '../comma
 import type { LogRing } from '../core/log-ring';
 import type { TimerHandle } from '../core/clock';
 import type { OutboxMessage } from '../outbox/types';
+import { Deployer } from '../deploy/deployer';
+import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
+import { checkConfigText } from '../deploy/config-check';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
 /** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
@@ -50,6 +54,9 @@ export interface DaemonOptions {
   systemRoot?: string;
   /** The recent log lines (`req/logs`); the daemon's logger keeps them (see run.ts). */
   logRing?: LogRing;
+  /** The config file, for config deploys (with requestRestart: stop and exit EXIT_RESTART so systemd restarts it). */
+  configFile?: string;
+  requestRestart?: (why: string) => void;
 }
 
 /**
@@ -66,6 +73,7 @@ export class Daemon implements GatewayView {
   readonly commands: CommandHandler;
   readonly topics: UplinkTopics;
   private readonly watcher?: RuleWatcher;
+  private readonly deployer?: Deployer;
   private readonly evictions = new EvictionWatch();
   private readonly alarmRegistry: AlarmRegistry;
   private readonly actuatorStates: ActuatorStates;
@@ -133,18 +141,44 @@ export class Daemon implements GatewayView {
     if (rulesDir) {
       const sensors = new Set(opts.loaded.sensors.map((s) => s.id));
       const actuators = new Map(config.actuators.map((a) => [a.id, a]));
+      // One context for every rule set: the directory's, the last-known-good one and a deployed one.
+      const ruleCtx = { sensors, actuators, targetValue };
       this.watcher = new RuleWatcher({
         dir: rulesDir,
         clock: opts.clock,
         log: opts.log,
         publishEvent,
-        load: () => loadRuleSet(rulesDir, { sensors, actuators, targetValue }),
-        apply: (set) => this.engine.load(set),
+        load: () => loadRuleSet(rulesDir, ruleCtx),
+        apply: (set) => {
+          this.engine.load(set);
+          this.deployer?.observe(set.sources);
+        },
         lastKnownGood: {
           store: new LastKnownGood(path.join(opts.stateDir, 'rules', 'last-known-good.json'), opts.log.child({ component: 'rules' })),
-          parse: (texts) => parseRuleTexts(texts, { sensors, actuators, targetValue }),
+          parse: (texts) => parseRuleTexts(texts, ruleCtx),
         },
         onNoRules: (none) => this.holdFailsafeForNoRules(none),
+      });
+      const watcher = this.watcher;
+      this.deployer = new Deployer({
+        ...config.deploy,
+        rulesDir,
+        stateDir: opts.stateDir,
+        clock: opts.clock,
+        log: opts.log,
+        publishEvent,
+        validate: (texts) => parseRuleTexts(texts, ruleCtx),
+        reload: () => watcher.reload(),
+        notConfirmable: () => {
+          if (this.uplink?.state !== 'online') return `the uplink is ${this.uplink?.state ?? 'not configured'}, not online`;
+          const s = this.status();
+          return s.level === 'failed' ? `health is failed (${s.problems.join('; ')})` : undefined;
+        },
+        config:
+          opts.configFile && opts.requestRestart
+            ? { file: opts.configFile, text: readText(opts.configFile), gatewayId: config.gateway.id, check: (text) => checkConfigText(opts.configFile ?? '', text), restart: opts.requestRestart }
+            : undefined,
+        publishFinal: (r) => this.gateway.outbox.addMessage({ topic: this.topics.requestResult('deploy'), payload: JSON.stringify({ ...r, final: true }), priority: 'result' }),
       });
     }
     const uplinkConfig = opts.loaded.config.uplink;
@@ -165,6 +199,7 @@ export class Daemon implements GatewayView {
         clock: opts.clock,
         log: opts.log.child({ component: 'requests' }),
         kinds: this.requestKinds(),
+        maxPayloadBytes: { deploy: MAX_DEPLOY_PAYLOAD_BYTES },
         responseTopics: {
           allowed: [`${this.topics.base}/#`, ...config.commands.responseTopics],
           commandFilter: this.topics.commandFilter,
@@ -191,6 +226,7 @@ export class Daemon implements GatewayView {
     if (this.uplink) this.uplink.start();
     else this.log.warn('no uplink configured: readings are kept in the outbox only');
     this.watcher?.start();
+    this.deployer?.start();
     this.engine.start();
     await this.gateway.start();
     this.arbiter.start();
@@ -209,7 +245,10 @@ export class Daemon implements GatewayView {
     this.wasOnline = online;
     this.actuatorStates.check(now, this.arbiter.status(), reconnected);
     if (reconnected) this.publishAlarms();
-    if (++this.ticks % SENSOR_CHECK_EVERY === 0) this.sensorMonitor.check(now, this.sensors(now));
+    if (++this.ticks % SENSOR_CHECK_EVERY === 0) {
+      this.sensorMonitor.check(now, this.sensors(now));
+      this.deployer?.tick();
+    }
   }
 
   private publishAlarms(): void {
@@ -248,11 +287,25 @@ export class Daemon implements GatewayView {
         if (!res.ok) throw new Error(res.error ?? 'refused');
         return res.alarm;
       },
+      deploy: (p, id) => {
+        if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing to deploy into');
+        return this.deployer.deploy(p, id);
+      },
+      'deploy.confirm': (p) => {
+        onlyParams(p, ['version']);
+        if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing to confirm');
+        return this.deployer.confirm(p.version);
+      },
     };
   }
 
   alarms(): AlarmView[] {
     return this.alarmRegistry.list();
+  }
+
+  rollbackDeploy(version?: number): { version: number; state: 'rolled-back'; to: number | string | null } {
+    if (!this.deployer) throw new Error('this daemon runs without a rules directory; nothing was deployed');
+    return this.deployer.rollBackNow(version);
   }
 
   ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView } {
@@ -271,6 +324,7 @@ export class Daemon implements GatewayView {
     this.clock.clearInterval(this.stateTimer);
     this.stateTimer = undefined;
     this.watcher?.stop();
+    this.deployer?.stop();
     this.engine.stop();
     await this.arbiter.shutdown().catch((err: unknown) => this.log.error('failsafe on shutdown failed', { error: errorMessage(err) }));
     this.commands.close();
@@ -306,6 +360,7 @@ export class Daemon implements GatewayView {
         this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),
       rules: s.rules,
+      config: s.config,
       actuators: s.actuators.map((a) => ({ id: a.id, value: a.value ?? null, wanted: a.wanted ?? null, owner: a.owner ?? null, priority: a.priority ?? null, failing: a.failing, lastError: a.lastError })),
       alarms: this.alarmRegistry.list().map((a) => ({ id: a.id, source: a.source, severity: a.severity, acknowledged: a.acknowledged !== undefined })),
       commands: s.commands,
@@ -346,6 +401,7 @@ export class Daemon implements GatewayView {
       drivers,
       uplink,
       outbox,
+      config: this.deployer?.configProvenance(),
       rules: {
         loaded: engine.loaded,
         active: engine.active,
@@ -356,6 +412,7 @@ export class Daemon implements GatewayView {
         lastReload: watch?.lastReload,
         lastReloadError: watch?.lastReloadError,
         problems: watch?.problems,
+        ...this.deployer?.provenance(),
       },
       actuators,
       lastErrors: this.gateway.errors.list(),
@@ -486,5 +543,14 @@ export class Daemon implements GatewayView {
       throw new Error(`driver ${driverId} has no operation "${op}"${names.length ? ` (operations: ${names.join(', ')})` : ''}`);
     }
     return ops[op](args);
+  }
+}
+
+/** The config text as this process found it (for its hash in status); empty when it cannot be read again. */
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

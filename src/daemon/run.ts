@@ -32,6 +32,13 @@ export const DEFAULT_PATHS = {
  * resolved by the caller) wins, then the config's key (relative to the config
  * file), then the default. `fieldgate run` and `fieldgate failsafe` share it.
  */
+/**
+ * The exit code of a controlled restart (a config deploy or its rollback):
+ * EX_TEMPFAIL. The unit's Restart=on-failure starts the service again after
+ * RestartSec; ExecStopPost's `fieldgate failsafe` writes the failsafes meanwhile.
+ */
+export const EXIT_RESTART = 75;
+
 export function daemonPaths(
   opts: Pick<RunOptions, 'configFile' | 'stateDir' | 'rulesDir' | 'socketPath'>,
   config: GatewayConfig,
@@ -74,6 +81,7 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
   let requestStop: (why: string) => void = () => undefined;
   const stopRequested = new Promise<string>((resolveStop) => (requestStop = resolveStop));
   let faulted = false;
+  let restartRequested = false;
   const onFault = (kind: string) => (err: unknown) => {
     const fields = { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined };
     if (faulted) {
@@ -92,7 +100,11 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
 
   log.info('starting fieldgate', { version: VERSION, config: path.resolve(opts.configFile), stateDir, rulesDir, socket: socketPath, pid: process.pid });
   try {
-    daemon = new Daemon({ loaded: res.value, stateDir, rulesDir, clock: systemClock, log, logRing });
+    const requestRestart = (why: string) => {
+      restartRequested = true;
+      requestStop(why);
+    };
+    daemon = new Daemon({ loaded: res.value, stateDir, rulesDir, clock: systemClock, log, logRing, configFile: path.resolve(opts.configFile), requestRestart });
   } catch (err) {
     log.error('cannot start', { error: errorMessage(err) });
     io.err(`fieldgate: cannot start: ${errorMessage(err)}\n`);
@@ -128,9 +140,9 @@ export async function runDaemon(opts: RunOptions, io: CliIO): Promise<number> {
     new Promise<false>((r) => setTimeout(() => r(false), timeout).unref()),
   ]);
   if (!stopped) log.error('clean shutdown timed out; exiting anyway', { timeoutMs: timeout });
-  else log.info(faulted ? 'stopped after a fault; exiting 1' : 'stopped');
+  else log.info(faulted ? 'stopped after a fault; exiting 1' : restartRequested ? `stopped for a restart; exiting ${EXIT_RESTART} (systemd starts it again)` : 'stopped');
   notifier.stop();
-  const code = stopped && !faulted ? EXIT.OK : EXIT.FAIL;
+  const code = stopped && !faulted ? (restartRequested ? EXIT_RESTART : EXIT.OK) : EXIT.FAIL;
   // Exit explicitly: a library handle left open must not keep a stopped daemon alive.
   setImmediate(() => process.exit(code));
   return code;

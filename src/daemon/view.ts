@@ -1,3 +1,4 @@
+import type { RulesProvenance } from '../deploy/deployer';
 import type { Reading } from '../core/reading';
 import type { ActuatorStatus } from '../arbiter/arbiter';
 
@@ -31,6 +32,8 @@ export interface GatewayView {
   alarms(): AlarmView[];
   /** Acknowledge an active alarm (it stays active until its condition clears). */
   ackAlarm(id: string, by: string): { ok: boolean; error?: string; alarm?: AlarmView };
+  /** `fieldgate config rollback`: undo the deploy waiting for confirmation, or put a kept rule-set version back. */
+  rollbackDeploy?(version?: number): { version: number; state: 'rolled-back'; to: number | string | null };
 }
 
 export interface AlarmView {
@@ -57,6 +60,8 @@ export interface StatusSnapshot {
   drivers: DriverRow[];
   uplink: Record<string, unknown>;
   outbox: BufferStats;
+  /** Where the running config comes from (local file, a confirmed deploy, or one waiting for confirmation) and its sha256. */
+  config?: { source: 'local' | 'deploy' | 'pending'; version?: number; hash: string };
   rules: {
     loaded: number;
     active: number;
@@ -70,7 +75,7 @@ export interface StatusSnapshot {
     lastReloadError?: string;
     /** Every problem of the last rejection, FILE:LINE:COL: message. */
     problems?: string[];
-  };
+  } & Partial<RulesProvenance>;
   lastErrors: { ts: number; component: string; message: string }[];
   /** The arbiter's view of every actuator: value, owner, writes, errors. */
   actuators: ActuatorStatus[];

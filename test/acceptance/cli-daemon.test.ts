@@ -154,7 +154,7 @@ describe('fieldgate CLI against a running daemon (sim driver, real Mosquitto)', 
     assert.match(r.stdout, new RegExp(`^Uplink +state online, broker ${broker.url.replace(/[.]/g, '\\.')}, .*connectedSince \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ`, 'm'));
     assert.doesNotMatch(r.stdout, /lastError -/);
     assert.match(r.stdout, /^Outbox +depth \d+, oldest \S+, evicted 0, disk \d+(\.\d)? (B|KiB|MiB)$/m);
-    assert.match(r.stdout, /^Rules +3 loaded, 1 active$/m);
+    assert.match(r.stdout, /^Rules +3 loaded, 1 active; local files, sha256 [0-9a-f]{12}$/m);
     assert.ok(at(/^Last errors$/) > drivers);
   });
 

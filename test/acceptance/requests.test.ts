@@ -79,7 +79,7 @@ test('requests: ping, health, logs, trace, unknown, a repeated id, response topi
   assert.equal(tr.output.value, 4);
 
   const unknown = await ask('reboot', { id: 'u1' });
-  assert.match(unknown.body.error ?? '', /^unknown request "reboot"; requests: ping, health, logs, trace, alarm\.ack$/);
+  assert.match(unknown.body.error ?? '', /^unknown request "reboot"; requests: ping, health, logs, trace, alarm\.ack, deploy, deploy\.confirm$/);
 
   // The same id again: answered with the first answer, marked duplicate.
   await client.publishAsync('fieldgate/test-gw/req/ping', JSON.stringify({ id: 'p1' }), { qos: 1 });

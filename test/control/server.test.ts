@@ -56,7 +56,7 @@ test('unknown method, missing method and bad params are error replies with the r
   c.s.write('[1,2,3]\n');
   await waitFor(() => c.lines.length === 5, { what: 'five replies' });
   const byId = (id: unknown) => c.lines.find((l) => l.id === id);
-  assert.match(String(byId(7)?.error), /^unknown method "reboot"; methods: status, sensors, rules, buffer, read, watch, actuate, alarms, ack, driver$/);
+  assert.match(String(byId(7)?.error), /^unknown method "reboot"; methods: status, sensors, rules, buffer, read, watch, actuate, alarms, ack, driver, deploy\.rollback$/);
   assert.match(String(byId(8)?.error), /^bad request: method:/);
   assert.match(String(byId(9)?.error), /^bad params for read: sensor:/);
   assert.match(String(byId(10)?.error), /^bad params for status:/);
