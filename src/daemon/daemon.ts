@@ -190,6 +190,7 @@ export class Daemon implements GatewayView {
         clock: opts.clock,
         log: opts.log,
         health: () => this.heartbeat(),
+        birth: () => this.birthFacts(),
         mqttFactory: opts.mqttFactory,
       });
       this.uplink.onCommand((actuator, payload, meta) => {
@@ -419,6 +420,20 @@ export class Daemon implements GatewayView {
       commands: { ...this.commands.counts },
       eventLoop: this.eventLoop(),
     };
+  }
+
+  /** What the birth message says besides "online": version, and the running config's and rules' source, version and hash. */
+  private birthFacts(): Record<string, string> {
+    const out: Record<string, string> = { version: VERSION };
+    const add = (prefix: string, p: { source: string; version?: number; hash: string } | undefined) => {
+      if (!p) return;
+      out[`${prefix}Source`] = p.source;
+      out[`${prefix}Hash`] = p.hash;
+      if (p.version !== undefined) out[`${prefix}Version`] = String(p.version);
+    };
+    add('config', this.deployer?.configProvenance());
+    add('rules', this.deployer?.provenance());
+    return out;
   }
 
   /** Event-loop lag since start, ms: how late the 10 ms sampling timer of monitorEventLoopDelay fired. */

@@ -54,6 +54,12 @@ export interface UplinkOptions {
   log: Logger;
   /** Health document for the heartbeat (uplink stats are added under "uplink"). */
   health: () => Record<string, unknown>;
+  /**
+   * Extra facts for the birth message: sent as MQTT 5 user properties on the
+   * retained "online" (the payload stays "online" for every consumer), e.g. the
+   * running config and rules versions and hashes.
+   */
+  birth?: () => Record<string, string>;
   /** Network seam for tests; defaults to mqtt.connect. */
   mqttFactory?: MqttFactory;
   /** Jitter source for the backoff (tests make it deterministic). */
@@ -295,7 +301,9 @@ export class Uplink {
     client.subscribe([this.topics.commandFilter, this.topics.requestFilter], { qos: 1 }, (err, granted) => {
       if (err) this.errors.note(err);
       else if (granted?.some((g) => g.qos >= 0x80)) this.log.error('broker refused the command subscription', { filters: [this.topics.commandFilter, this.topics.requestFilter] });
-      if (this.client === client) client.publish(this.topics.status, 'online', { qos: 1, retain: true }, (e) => e && this.errors.note(e));
+      if (this.client !== client) return;
+      const userProperties = this.attemptProtocol === 5 ? this.o.birth?.() : undefined;
+      client.publish(this.topics.status, 'online', { qos: 1, retain: true, ...(userProperties ? { properties: { userProperties } } : {}) }, (e) => e && this.errors.note(e));
     });
     this.publishHeartbeat(client);
     this.timers.heartbeat = this.o.clock.setInterval(() => this.publishHeartbeat(client), this.o.config.heartbeat);
