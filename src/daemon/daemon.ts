@@ -6,7 +6,6 @@ import type { LoadedConfig } from '../config/load';
 import { isOperable, type Driver, type DriverContext } from '../../drivers/driver';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Uplink, type MqttFactory } from '../uplink/uplink';
 import { uplinkTopics, type UplinkTopics } from '../uplink/topics';
 import { Arbiter } from '../arbiter/arbiter';
@@ -31,6 +30,7 @@ import type { LogRing } from '../core/log-ring';
 import type { TimerHandle } from '../core/clock';
 import type { OutboxMessage } from '../outbox/types';
 import { Deployer } from '../deploy/deployer';
+import { LoopLag } from './loop-lag';
 import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
 import { checkConfigText } from '../deploy/config-check';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
@@ -40,8 +40,6 @@ const STATE_TICK_MS = 250;
 const SENSOR_CHECK_EVERY = 4;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
-
-const LOOP_SAMPLE_MS = 10;
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -87,7 +85,7 @@ export class Daemon implements GatewayView {
   private readonly results: OutboxMessage[] = [];
   private resultsFlush: NodeJS.Immediate | undefined;
   /** Event-loop delay since start (status and heartbeat): the control loops' reaction time. */
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  private readonly loopDelay = new LoopLag();
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
@@ -418,7 +416,7 @@ export class Daemon implements GatewayView {
       actuators,
       lastErrors: this.gateway.errors.list(),
       commands: { ...this.commands.counts },
-      eventLoop: this.eventLoop(),
+      eventLoop: this.loopDelay.stats(),
     };
   }
 
@@ -434,13 +432,6 @@ export class Daemon implements GatewayView {
     add('config', this.deployer?.configProvenance());
     add('rules', this.deployer?.provenance());
     return out;
-  }
-
-  /** Event-loop lag since start, ms: how late the 10 ms sampling timer of monitorEventLoopDelay fired. */
-  private eventLoop(): { meanMs: number; p99Ms: number; maxMs: number } {
-    const h = this.loopDelay;
-    const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_SAMPLE_MS) : 0);
-    return { meanMs: ms(h.mean), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
   }
 
   sensors(now = this.clock.now()): SensorRow[] {
