@@ -4,7 +4,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
  * Event-loop lag: how late a sampling timer fires (Node's monitorEventLoopDelay
  * records the time between firings, so the resolution is subtracted). Sampling
  * every 100 ms wakes an idle loop 10 times a second instead of 100; a stall of
- * the loop still shows in full, since the timer cannot fire until it ends.
+ * S ms still shows as at least S − 100 ms of lag (the timer falls due at most
+ * 100 ms into it and cannot fire until it ends); shorter stalls may go unseen.
  */
 export class LoopLag {
   private readonly h: IntervalHistogram;
