@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
-import { jsonDepthExceeds, MAX_CORRELATION_BYTES, MAX_PAYLOAD_BYTES, responseTopicProblem, topicMatches, type ResponseTopicPolicy } from './bounds';
+import { jsonDepthExceeds, MAX_CORRELATION_BYTES, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, responseTopicProblem, topicMatches, type ResponseTopicPolicy } from './bounds';
 import { MinuteBudget } from './limits';
 
 /**
@@ -83,7 +83,7 @@ export class RequestHandler {
     if (topicProblem) return fail('', topicProblem);
     const limit = (Object.hasOwn(this.opts.maxPayloadBytes ?? {}, name) ? this.opts.maxPayloadBytes?.[name] : undefined) ?? MAX_PAYLOAD_BYTES;
     if (payload.length > limit) return fail('', `payload too large (${payload.length} bytes; limit ${limit})`);
-    if (jsonDepthExceeds(payload, 4)) return fail('', 'payload nested deeper than 4 levels');
+    if (jsonDepthExceeds(payload, MAX_JSON_DEPTH)) return fail('', `payload nested deeper than ${MAX_JSON_DEPTH} levels`);
     let body: unknown;
     try {
       body = JSON.parse(payload.toString('utf8'));

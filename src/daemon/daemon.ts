@@ -343,7 +343,8 @@ export class Daemon implements GatewayView {
   /** The heartbeat document published on .../health. */
   heartbeat(): Record<string, unknown> {
     const now = this.clock.now();
-    const s = this.status();
+    const rows = this.sensors(now);
+    const s = this.snapshot(now, rows);
     return {
       ts: now,
       version: VERSION,
@@ -356,7 +357,7 @@ export class Daemon implements GatewayView {
       unknownSensorSamples: this.gateway.unknownSamples,
       drivers: s.drivers.map((d) => ({ id: d.id, kind: d.kind, state: d.state, errors: d.errors, lastError: d.lastError, fix: d.fix })),
       sensors: Object.fromEntries(
-        this.sensors(now).map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
+        rows.map((r) => [r.id, { lastSeen: r.ts ?? null, quality: r.quality ?? null, stale: r.stale, errors: r.errors }]),
       ),
       rules: s.rules,
       config: s.config,
@@ -369,20 +370,25 @@ export class Daemon implements GatewayView {
 
   status(): StatusSnapshot {
     const now = this.clock.now();
+    return this.snapshot(now, this.sensors(now));
+  }
+
+  /** The status from sensor rows already built (the heartbeat publishes them too: built once). */
+  private snapshot(now: number, sensorRows: SensorRow[]): StatusSnapshot {
     const drivers = this.gateway.drivers.map((d) => d.row());
     const outbox = this.buffer();
-    const uplink = this.uplink ? { ...this.uplink.stats() } : { state: 'disabled' };
+    const stats = this.uplink?.stats();
+    const uplink = stats ? { ...stats } : { state: 'disabled' };
     const watch = this.watcher?.status();
     const engine = this.engine.status();
     const actuators = this.arbiter.status();
     const health = assessHealth({
-      now,
       drivers,
-      sensors: this.sensors(now),
+      sensors: sensorRows,
       failsafeRules: engine.failsafe,
       rules: watch,
       actuators,
-      uplink: this.uplink ? { ...uplink, lastError: this.uplink.stats().lastError ?? undefined } : undefined,
+      uplink: stats ? { ...stats, lastError: stats.lastError ?? undefined } : undefined,
       outbox,
       recentlyEvicted: this.evictions.recent(now, outbox.evicted),
       withoutFailsafe: this.opts.loaded.config.actuators.filter((a) => a.failsafe === undefined).map((a) => a.id),

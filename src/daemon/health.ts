@@ -26,7 +26,6 @@ export interface HealthIssue {
 }
 
 export interface HealthInputs {
-  now: number;
   drivers: readonly DriverRow[];
   sensors: readonly SensorRow[];
   /** Rules whose failsafe is applied (inputs stale or bad). */

@@ -6,7 +6,6 @@ import { SensorMonitor } from '../../src/daemon/sensor-monitor';
 import type { SensorRow } from '../../src/daemon/view';
 
 const base: HealthInputs = {
-  now: 0,
   drivers: [{ id: 'sim', kind: 'sim', state: 'running', restarts: 0, errors: 0 }],
   sensors: [],
   failsafeRules: [],
