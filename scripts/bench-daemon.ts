@@ -14,6 +14,7 @@
  *   received           readings/s counted at the subscriber over the window
  *   cpuMsPer1000       ms of daemon CPU per 1 000 readings received
  *   cpuPercentOfCore   daemon CPU time / wall time
+ *   cpuSplitPercent    the same split into user/system and into main thread, V8's threads, libuv's pool
  *   rssMB, peakRssMB   VmRSS at the end of the window, VmHWM
  *   latencyMs          reading timestamp → arrival at the subscriber, p50/p99
  *   skipped            readings the sim could not offer because the daemon's loop fell behind
@@ -25,6 +26,8 @@
  * many Modbus TCP slaves (in this process, each on its own port, one device of that
  * many holding registers, every value changing every second) polled at 1 Hz by one
  * modbus driver each, scale → deadband → MQTT.
+ * --cpu-prof DIR runs the daemon under `node --cpu-prof` and leaves its profile in DIR
+ * (written when the daemon exits on SIGTERM; the profiler's own cost is in that run's CPU).
  * --write-config FILE writes the sim config of the first --sensors and --rate (broker
  * mqtt://127.0.0.1:1883) and exits: e.g. for `fieldgate config check` of 10 000 sensors.
  */
@@ -52,6 +55,7 @@ const { values } = parseArgs({
     modbus: { type: 'string' },
     'write-config': { type: 'string' },
     tick: { type: 'string', default: '10ms' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -102,12 +106,38 @@ function config(gw: string, broker: string, sensors: number, rate: number): stri
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime and stime of a process or thread from its stat file, in ms. */
+function statTimes(file: string): { user: number; system: number; comm: string } {
+  const stat = fs.readFileSync(file, 'utf8');
   // Fields after "(comm)": state is field 3, utime 14, stime 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  return { user: (Number(f[11]) * 1000) / CLK_TCK, system: (Number(f[12]) * 1000) / CLK_TCK, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  const t = statTimes(`/proc/${pid}/stat`);
+  return t.user + t.system;
+}
+
+/**
+ * The daemon's CPU split: user and system time, and per thread group — the main thread
+ * (JavaScript, libuv's loop, SQLite's calls), V8's helpers (GC, compiler) and libuv's pool
+ * (fs, dns). Threads that ended between two samples are missed, so the parts may sum to less.
+ */
+function cpuSplit(pid: number): Record<string, number> {
+  const out: Record<string, number> = { ...(({ user, system }) => ({ user, system }))(statTimes(`/proc/${pid}/stat`)), main: 0, v8: 0, libuv: 0, other: 0 };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let t;
+    try {
+      t = statTimes(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue; // ended meanwhile
+    }
+    const group = tid === String(pid) ? 'main' : /^V8|^node$/i.test(t.comm) ? 'v8' : /libuv/i.test(t.comm) ? 'libuv' : 'other';
+    out[group] += t.user + t.system;
+  }
+  return out;
 }
 
 function statusKB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -226,7 +256,8 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
   await sub.subscribeAsync(`fieldgate/${gw}/data`, { qos: 1 });
 
   const loadBefore = os.loadavg();
-  const daemon = spawn(process.execPath, [BIN, 'run', '--config', cfg, '--rules', path.join(dir, 'rules.d'), '--state', path.join(dir, 'state'), '--socket', socket], {
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [];
+  const daemon = spawn(process.execPath, [...profile, BIN, 'run', '--config', cfg, '--rules', path.join(dir, 'rules.d'), '--state', path.join(dir, 'state'), '--socket', socket], {
     env: process.env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -241,6 +272,7 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
     const idleRssKB = statusKB(pid, 'VmRSS');
     await sleep(WARMUP * 1000);
     const cpu0 = cpuMs(pid);
+    const split0 = cpuSplit(pid);
     const t0 = process.hrtime.bigint();
     w.mark?.();
     counting = true;
@@ -248,6 +280,8 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
     counting = false;
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = cpuMs(pid) - cpu0;
+    const split1 = cpuSplit(pid);
+    const cpuSplitPercent = Object.fromEntries(Object.keys(split1).map((k) => [k, round1(((split1[k] - split0[k]) / wallMs) * 100)]));
     const rssKB = statusKB(pid, 'VmRSS');
     const peakKB = statusKB(pid, 'VmHWM');
     const status = (await controlRequest(socket, 'status')) as StatusSnapshot;
@@ -263,6 +297,7 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
       received: Math.round((received * 1000) / wallMs),
       cpuMsPer1000: received > 0 ? round1((cpu * 1000) / received) : null,
       cpuPercentOfCore: round1((cpu / wallMs) * 100),
+      cpuSplitPercent,
       rssMB: Math.round(rssKB / 1024),
       peakRssMB: Math.round(peakKB / 1024),
       idleRssMB: Math.round(idleRssKB / 1024),
