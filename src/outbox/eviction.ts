@@ -5,6 +5,7 @@
  * results are only evicted, oldest first, once no telemetry is left.
  */
 import type Database from 'better-sqlite3';
+import type { ChunkStore } from './chunk-store';
 import type { Statements } from './sql';
 
 /** Eviction brings usage down to this fraction of the limit. */
@@ -41,11 +42,11 @@ export function overBudget(db: Database.Database, depth: number, budget: Budget)
  * Delete oldest rows until both limits hold again. Must run inside a transaction.
  * `depth`/`messages` are the current row counts.
  */
-export function evict(db: Database.Database, st: Statements, budget: Budget, depth: number, messages: number): Evicted {
+export function evict(db: Database.Database, st: Statements, chunks: ChunkStore, budget: Budget, depth: number, messages: number): Evicted {
   const out: Evicted = { readings: 0, messages: 0 };
   if (depth > budget.maxRows) {
     const keep = Math.floor(budget.maxRows * EVICT_LOW_WATER);
-    out.readings += deleteOldest(st, 'readings', depth - keep);
+    out.readings += chunks.removeOldest(depth - keep);
     depth -= out.readings;
   }
   const target = budget.maxBytes * EVICT_LOW_WATER;
@@ -57,11 +58,11 @@ export function evict(db: Database.Database, st: Statements, budget: Budget, dep
     const perRow = used / rows;
     const n = Math.max(MIN_BYTES_STEP_ROWS, Math.ceil((used - target) / perRow));
     if (depth > 0) {
-      const d = deleteOldest(st, 'readings', Math.min(n, depth));
+      const d = chunks.removeOldest(Math.min(n, depth));
       out.readings += d;
       depth -= d;
     } else {
-      const d = deleteOldest(st, 'messages', Math.min(n, messages));
+      const d = deleteOldestMessages(st, Math.min(n, messages));
       out.messages += d;
       messages -= d;
     }
@@ -69,10 +70,8 @@ export function evict(db: Database.Database, st: Statements, budget: Budget, dep
   return out;
 }
 
-function deleteOldest(st: Statements, table: 'readings' | 'messages', n: number): number {
+function deleteOldestMessages(st: Statements, n: number): number {
   if (n <= 0) return 0;
-  const nth = table === 'readings' ? st.nthReadingSeq.get(n - 1) : st.nthMessageSeq.get(n - 1);
-  if (!nth) return 0;
-  const res = table === 'readings' ? st.deleteReadingsUpTo.run(nth.seq) : st.deleteMessagesUpTo.run(nth.seq);
-  return res.changes;
+  const nth = st.nthMessageSeq.get(n - 1);
+  return nth ? st.deleteMessagesUpTo.run(nth.seq).changes : 0;
 }

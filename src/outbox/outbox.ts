@@ -19,13 +19,15 @@ import { ensureFileMode } from '../core/atomic-file';
 import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
+import { ChunkStore } from './chunk-store';
+import { TEXT_BIT, type ChunkView } from './chunk';
 import { decodeProperties, encodeProperties, unpackQualityFlags } from './codec';
 import { bytesOnDisk, configureDisk, diskPlan, reclaim, type DiskPlan } from './disk';
 import { evict, EVICT_LOW_WATER, overBudget, usedBytes, type Budget } from './eviction';
 import { PendingRows } from './pending';
-import { ReadingBatch } from './reading-batch';
+import type { ReadingBatch } from './reading-batch';
 import type { OutboxConfig } from './schema';
-import { prepareStatements, type MessageRow, type MetaKey, type ReadingRow, type Statements } from './sql';
+import { prepareStatements, SCHEMA_VERSION, type MessageRow, type MetaKey, type Statements } from './sql';
 import type { OutboxMessage, OutboxStats, RejectedRow, StoredMessage, StoredReading } from './types';
 
 export interface OutboxOptions {
@@ -55,6 +57,7 @@ const PRIORITY_CODE = { event: 0, result: 1 } as const;
 export class Outbox {
   private readonly db: Database.Database;
   private readonly st: Statements;
+  private readonly chunks: ChunkStore;
   private readonly log: Logger;
   private readonly budget: Budget;
   private readonly disk: DiskPlan;
@@ -91,13 +94,16 @@ export class Outbox {
     this.disk = plan;
     if (configureDisk(this.db, plan)) this.log.info('outbox database converted to incremental auto-vacuum', { path: opts.path });
     this.st = prepareStatements(this.db);
+    this.chunks = new ChunkStore(this.st, this.sensorNames);
     this.budget = { maxRows: opts.config.maxRows, maxBytes: plan.dbBudgetBytes };
     for (const { id, name } of this.st.allSensors.all()) this.internCached(name, id);
+    const migrated = this.migrateRowsToChunks();
+    if (migrated > 0) this.log.info('outbox readings moved from one row each into chunks (schema 1 → 2)', { path: opts.path, readings: migrated });
     const max = this.st.maxSeqs.get();
     this.lastSeq = Math.max(this.meta('lastSeq'), max?.r ?? 0, max?.m ?? 0, max?.x ?? 0);
     this.depth = this.st.countReadings.get()?.n ?? 0;
     this.messageCount = this.st.countMessages.get()?.n ?? 0;
-    this.st.setMeta.run('schema', 1);
+    this.st.setMeta.run('schema', SCHEMA_VERSION);
     this.log.info('outbox open', { path: opts.path, depth: this.depth, messages: this.messageCount, lastSeq: this.lastSeq });
   }
 
@@ -179,12 +185,12 @@ export class Outbox {
 
   /** peekReadings without an object per reading (the uplink's hot path). */
   peekReadingBatch(afterSeq: number, limit: number): ReadingBatch {
-    return new ReadingBatch(this.st.peekReadingTuples.all(afterSeq, limit), this.sensorNames);
+    return this.chunks.peek(afterSeq, limit);
   }
 
   /** Delete readings fromSeq..toSeq (inclusive) once the broker acknowledged them. */
   ackReadings(fromSeq: number, toSeq: number): number {
-    const n = this.st.deleteReadingRange.run(fromSeq, toSeq).changes;
+    const n = this.db.transaction(() => this.chunks.removeRange(fromSeq, toSeq))();
     this.depth -= n;
     this.afterDelete(n);
     return n;
@@ -192,7 +198,7 @@ export class Outbox {
 
   /** Delete the listed readings (non-contiguous acknowledgements). */
   ackReadingSeqs(seqs: readonly number[]): number {
-    const n = this.db.transaction(() => seqs.reduce((sum, s) => sum + this.st.deleteReading.run(s).changes, 0))();
+    const n = this.db.transaction(() => this.chunks.removeSeqs(seqs))();
     this.depth -= n;
     this.afterDelete(n);
     return n;
@@ -200,6 +206,8 @@ export class Outbox {
 
   /** Committed messages with seq > afterSeq, oldest first. */
   peekMessages(afterSeq: number, limit: number): StoredMessage[] {
+    // The uplink asks on every pump; most of the time there is no message at all.
+    if (this.messageCount === 0) return [];
     return this.st.peekMessages.all(afterSeq, limit).map(toStoredMessage);
   }
 
@@ -217,14 +225,13 @@ export class Outbox {
   setAside(seqs: readonly number[], reason: string): number {
     const at = this.opts.clock.now();
     const moved = this.db.transaction(() => {
-      let readings = 0;
+      const readingSeqs: number[] = [];
       let messages = 0;
       for (const seq of seqs) {
-        const r = this.st.getReading.get(seq);
-        if (r) {
-          this.st.insertRejected.run(seq, 'reading', JSON.stringify(this.toStoredReading(r)), reason, at);
-          this.st.deleteReading.run(seq);
-          readings++;
+        const chunk = this.chunks.chunkOf(seq);
+        if (chunk) {
+          this.st.insertRejected.run(seq, 'reading', JSON.stringify(this.toStoredReading(chunk, seq)), reason, at);
+          readingSeqs.push(seq);
           continue;
         }
         const m = this.st.getMessage.get(seq);
@@ -235,6 +242,7 @@ export class Outbox {
           messages++;
         }
       }
+      const readings = this.chunks.removeSeqs(readingSeqs);
       this.st.addMeta.run('rejected', readings + messages);
       this.st.trimRejected.run(REJECTED_KEEP - 1);
       return { readings, messages };
@@ -289,6 +297,7 @@ export class Outbox {
     const newSensors = new Map<string, number>();
     const dropped = this.droppedUnpersisted;
     const result = this.db.transaction(() => {
+      this.chunks.discardStaged(); // left over from a commit that failed part way
       let seq = this.lastSeq;
       let readings = 0;
       let messages = 0;
@@ -298,8 +307,7 @@ export class Outbox {
         if (p === null) {
           const name = batch.sensor(i);
           const sensor = this.sensorIds.get(name) ?? newSensors.get(name) ?? this.insertSensor(name, newSensors);
-          const text = batch.text(i);
-          this.st.insertReading.run(seq, sensor, batch.ts(i), text === null ? batch.number(i) : null, text, batch.qf(i));
+          this.chunks.push(seq, sensor, batch.ts(i), batch.text(i) ?? batch.number(i), batch.qf(i));
           readings++;
         } else {
           const m = p.m;
@@ -308,10 +316,11 @@ export class Outbox {
           messages++;
         }
       }
+      this.chunks.insertStaged();
       this.st.setMeta.run('lastSeq', seq);
       let evicted = { readings: 0, messages: 0 };
       if (overBudget(this.db, this.depth + readings, this.budget)) {
-        evicted = evict(this.db, this.st, this.budget, this.depth + readings, this.messageCount + messages);
+        evicted = evict(this.db, this.st, this.chunks, this.budget, this.depth + readings, this.messageCount + messages);
       }
       this.st.addMeta.run('evicted', evicted.readings + evicted.messages + dropped);
       return { seq, readings, messages, evicted };
@@ -374,10 +383,38 @@ export class Outbox {
     this.sensorNames.set(id, name);
   }
 
-  private toStoredReading(row: ReadingRow): StoredReading {
-    const { quality, flags } = unpackQualityFlags(row.qf);
-    const value = row.text ?? row.value ?? Number.NaN;
-    return { seq: row.seq, sensor: this.sensorNames.get(row.sensor) ?? `#${row.sensor}`, ts: row.ts, value, quality, flags };
+  private toStoredReading(chunk: ChunkView, seq: number): StoredReading {
+    const i = chunk.indexAfter(seq - 1);
+    const { quality, flags } = unpackQualityFlags(chunk.qf[i] & ~TEXT_BIT);
+    const id = chunk.sensor[i];
+    return { seq, sensor: this.sensorNames.get(id) ?? `#${id}`, ts: chunk.ts[i], value: chunk.text(i) ?? chunk.value[i], quality, flags };
+  }
+
+  /**
+   * A schema-1 file kept one row per reading in `readings`: move them into chunks, in seq
+   * order and with their seqs, in one transaction (a crash part way leaves the old table
+   * whole), then drop the table. Returns how many readings moved.
+   */
+  private migrateRowsToChunks(): number {
+    const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").get();
+    if (!old) return 0;
+    const page = this.db.prepare<[number], [number, number, number, number | null, string | null, number]>(
+      'SELECT seq, sensor, ts, value, text, qf FROM readings WHERE seq > ? ORDER BY seq LIMIT 1024',
+    ).raw(true);
+    return this.db.transaction(() => {
+      let moved = 0;
+      let after = 0;
+      for (;;) {
+        const rows = page.all(after);
+        if (rows.length === 0) break;
+        for (const [seq, sensor, ts, value, text, qf] of rows) this.chunks.push(seq, sensor, ts, text ?? value ?? Number.NaN, qf);
+        this.chunks.insertStaged();
+        moved += rows.length;
+        after = rows[rows.length - 1][0];
+      }
+      this.db.exec('DROP TABLE readings');
+      return moved;
+    })();
   }
 
   private meta(key: MetaKey): number {

@@ -1,52 +1,85 @@
 /**
- * A peeked run of committed readings, kept as the arrays SQLite returns in raw mode and
- * read through accessors. The uplink reads a full batch (1000 rows by default) many times
- * a second; compared with an object per row and then a StoredReading per row, this takes
- * about half the time and allocates a fraction of the garbage.
+ * A peeked run of committed readings, copied out of their chunks into columns and read
+ * through accessors. The uplink reads a full batch (500 readings by default) many times a
+ * second; no object is made per reading.
  */
 import type { Quality } from '../core/reading';
 import { qualityFromCode } from './codec';
-import type { ReadingTuple } from './sql';
+import { TEXT_BIT, type ChunkView } from './chunk';
 import type { ReadingSource, StoredReading } from './types';
 
-export class ReadingBatch implements ReadingSource {
-  constructor(
-    private readonly rows: readonly ReadingTuple[],
-    private readonly sensorNames: ReadonlyMap<number, string>,
-  ) {}
+/** Part of a chunk: readings start … start+count-1 of the view. */
+export interface ChunkSegment {
+  view: ChunkView;
+  start: number;
+  count: number;
+}
 
-  get length(): number {
-    return this.rows.length;
+export class ReadingBatch implements ReadingSource {
+  readonly length: number;
+  private readonly seqs: Float64Array;
+  private readonly sensors: Uint32Array;
+  private readonly qfs: Int32Array;
+  private readonly tss: Float64Array;
+  private readonly values: Float64Array;
+  /** String values; a text reading's value column is its index here. */
+  private readonly texts: string[] = [];
+
+  constructor(
+    segments: readonly ChunkSegment[],
+    private readonly sensorNames: ReadonlyMap<number, string>,
+  ) {
+    const n = segments.reduce((sum, s) => sum + s.count, 0);
+    this.length = n;
+    this.seqs = new Float64Array(n);
+    this.sensors = new Uint32Array(n);
+    this.qfs = new Int32Array(n);
+    this.tss = new Float64Array(n);
+    this.values = new Float64Array(n);
+    let at = 0;
+    for (const { view, start, count } of segments) {
+      const end = start + count;
+      this.sensors.set(view.sensor.subarray(start, end), at);
+      this.qfs.set(view.qf.subarray(start, end), at);
+      this.tss.set(view.ts.subarray(start, end), at);
+      this.values.set(view.value.subarray(start, end), at);
+      for (let i = start; i < end; i++) this.seqs[at + i - start] = view.first + view.seqOff[i];
+      if (view.texts.length) {
+        for (let i = start; i < end; i++) if (view.qf[i] & TEXT_BIT) this.values[at + i - start] = this.texts.push(view.texts[view.value[i]]) - 1;
+      }
+      at += count;
+    }
   }
 
   seq(i: number): number {
-    return this.rows[i][0];
+    return this.seqs[i];
   }
 
   sensor(i: number): string {
-    const id = this.rows[i][1];
+    const id = this.sensors[i];
     return this.sensorNames.get(id) ?? `#${id}`;
   }
 
   ts(i: number): number {
-    return this.rows[i][2];
+    return this.tss[i];
   }
 
-  /** The text value, else the number (NaN when SQLite stored NULL, e.g. for a NaN). */
+  /** The string value, else the number (NaN and ±Infinity as they were added). */
   value(i: number): number | string {
-    const row = this.rows[i];
-    return row[4] ?? row[3] ?? Number.NaN;
+    return this.qfs[i] & TEXT_BIT ? this.texts[this.values[i]] : this.values[i];
   }
 
   quality(i: number): Quality {
-    return qualityFromCode(this.rows[i][5] & 3);
+    return qualityFromCode(this.qfs[i] & 3);
   }
 
   flags(i: number): number {
-    return this.rows[i][5] >>> 2;
+    return (this.qfs[i] & ~TEXT_BIT) >>> 2;
   }
 
   toStoredReadings(): StoredReading[] {
-    return this.rows.map((_, i) => ({ seq: this.seq(i), sensor: this.sensor(i), ts: this.ts(i), value: this.value(i), quality: this.quality(i), flags: this.flags(i) }));
+    const out: StoredReading[] = [];
+    for (let i = 0; i < this.length; i++) out.push({ seq: this.seq(i), sensor: this.sensor(i), ts: this.ts(i), value: this.value(i), quality: this.quality(i), flags: this.flags(i) });
+    return out;
   }
 }

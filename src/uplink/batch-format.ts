@@ -44,14 +44,22 @@ export class BatchEncoder {
   /** Encode rows; rows with seq <= replayedUpTo get the REPLAYED flag. */
   encode(rows: ReadingSource, replayedUpTo: number): Buffer {
     let text = this.head;
+    // Readings of one sample tick share their timestamp: write its text once.
+    let lastTs = Number.NaN;
+    let tsText = '';
     for (let i = 0; i < rows.length; i++) {
+      const ts = rows.ts(i);
+      if (ts !== lastTs) {
+        lastTs = ts;
+        tsText = JSON.stringify(ts);
+      }
       const value = rows.value(i);
       // JSON.stringify, not String() or a template: it writes NaN/Infinity as null, and
       // V8 keeps every String(number) in its number-string cache, which promotes a string
       // per distinct value into the old generation (heap growth under load).
       const json = JSON.stringify(value);
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
-      text += `${i === 0 ? '' : ','}${this.prefix(rows.sensor(i))}${JSON.stringify(rows.ts(i))},${json},${qualityCode(rows.quality(i))},${flags}]`;
+      text += `${i === 0 ? '' : ','}${this.prefix(rows.sensor(i))}${tsText},${json},${qualityCode(rows.quality(i))},${flags}]`;
     }
     return Buffer.from(`${text}]}`);
   }
