@@ -30,6 +30,17 @@ export interface ReadJob {
 }
 
 /**
+ * When a point with this interval is first due: now, counted on the interval's grid
+ * (the last multiple of the interval, in epoch ms, at or before now). Later cycles stay on
+ * that grid, so every point and device with the same interval falls due in the same
+ * millisecond: twenty meters polled every second are read in one event-loop wake-up, not
+ * twenty, and their samples are taken together.
+ */
+export function alignedStart(now: number, intervalMs: number): number {
+  return intervalMs > 0 ? now - (now % intervalMs) : now;
+}
+
+/**
  * One device on the bus: its points, the work of its current poll cycle, and its
  * health (error counts by kind, last error, failed cycles, learned forbidden
  * ranges). State changes are logged once each.
@@ -66,7 +77,7 @@ export class DeviceState {
       length: s.length,
       words: s.register === 'coil' || s.register === 'discrete' ? 1 : wordCount(s),
       intervalMs: s.interval ?? config.interval,
-      nextDue: now,
+      nextDue: alignedStart(now, s.interval ?? config.interval),
     }));
   }
 
