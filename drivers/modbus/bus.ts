@@ -214,7 +214,10 @@ export class ModbusBus {
     const { req } = job;
     const data = await this.transport.read(d.config.unit, req.register, req.start, req.count, d.config.timeout);
     const now = this.clock.now();
-    for (const [p, v] of d.decode(req, data)) this.ctx.emit(p.config.id, v, typeof v === 'number' && !Number.isFinite(v) ? 'bad' : 'good', now);
+    for (const p of req.points) {
+      const v = d.decode(req, data, p);
+      this.ctx.emit(p.config.id, v, typeof v === 'number' && !Number.isFinite(v) ? 'bad' : 'good', now);
+    }
     if (job.split && ++job.split.ok === 2 && job.split.gap) d.learnForbidden(req.register, job.split.gap);
   }
 

@@ -71,12 +71,15 @@ export function bytesToWords(buf: Buffer, order: WordOrder): number[] {
 export function decodeRegisters(words: readonly number[], p: PointShape): number | string {
   if (words.length !== wordCount(p)) throw new RangeError(`${p.type} needs ${wordCount(p)} register(s), got ${words.length}`);
   if (p.type === 'bool') return (words[0] >> (p.bit ?? 0)) & 1;
+  if (p.type === 'uint16' || p.type === 'int16') {
+    // The common case, without a Buffer per value: one register, its bytes swapped for BADC/DCBA.
+    const w = words[0];
+    if (!Number.isInteger(w) || w < 0 || w > 0xffff) throw new RangeError(`register value ${w} is not a 16-bit word`);
+    const v = bytesSwapped(p.order) ? ((w & 0xff) << 8) | (w >> 8) : w;
+    return p.type === 'int16' ? (v << 16) >> 16 : v;
+  }
   const b = wordsToBytes(words, p.order);
   switch (p.type) {
-    case 'int16':
-      return b.readInt16BE(0);
-    case 'uint16':
-      return b.readUInt16BE(0);
     case 'int32':
       return b.readInt32BE(0);
     case 'uint32':

@@ -57,6 +57,8 @@ export class DeviceState {
   transactions = 0;
   overruns = 0;
   private overrunning = false;
+  /** The read requests of a cycle in which every point is due (see startCycle). */
+  private fullPlan: ReadRequest<BusPoint>[] | undefined;
   readonly errors: Record<ModbusErrorKind, number> = { timeout: 0, frame: 0, exception: 0, port: 0, busy: 0, other: 0 };
   lastError?: string;
   lastErrorAt?: number;
@@ -108,26 +110,33 @@ export class DeviceState {
     }
     this.noteOverrun(overran);
     this.cycleAnswered = false;
+    // Most cycles read every point (one interval per device): that plan is made once and
+    // kept until a learned forbidden range changes it. Requests are never modified.
+    const all = due.length === this.points.length;
+    const plan = all && this.fullPlan ? this.fullPlan : this.plan(due);
+    if (all) this.fullPlan = plan;
+    for (const req of plan) this.reads.push({ kind: 'read', req, attempt: 0 });
+    return true;
+  }
+
+  private plan(due: readonly BusPoint[]): ReadRequest<BusPoint>[] {
     const c = this.config;
+    const out: ReadRequest<BusPoint>[] = [];
     for (const register of REGISTER_KINDS) {
       const points = due.filter((p) => p.register === register);
       if (points.length === 0) continue;
       // Configured ranges apply to every table; learned ones to the table that answered the exception.
       const forbidden = [...c.forbidden, ...this.learned[register]];
-      for (const req of planReads(points, { maxGap: c.maxGap, maxRegisters: c.maxRegisters, maxBits: c.maxBits, forbidden })) {
-        this.reads.push({ kind: 'read', req, attempt: 0 });
-      }
+      out.push(...planReads(points, { maxGap: c.maxGap, maxRegisters: c.maxRegisters, maxBits: c.maxBits, forbidden }));
     }
-    return true;
+    return out;
   }
 
-  /** Decode one answered read: [point, value] pairs. */
-  decode(req: ReadRequest<BusPoint>, data: number[]): [BusPoint, number | string][] {
-    return req.points.map((p) => {
-      const words = data.slice(p.address - req.start, p.address - req.start + p.words);
-      const raw = decodeRegisters(words, p);
-      return [p, typeof raw === 'number' ? raw * p.config.scale + p.config.offset : raw];
-    });
+  /** The value of point p (one of req.points) in an answered read, scaled. */
+  decode(req: ReadRequest<BusPoint>, data: readonly number[], p: BusPoint): number | string {
+    const at = p.address - req.start;
+    const raw = decodeRegisters(p.words === 1 ? [data[at]] : data.slice(at, at + p.words), p);
+    return typeof raw === 'number' ? raw * p.config.scale + p.config.offset : raw;
   }
 
   /** Remember a range that answers ILLEGAL DATA ADDRESS so no block spans it again. */
@@ -135,6 +144,7 @@ export class DeviceState {
     const list = this.learned[register];
     if (overlapsForbidden(range[0], range[1] + 1, list)) return;
     list.push(range);
+    this.fullPlan = undefined;
     this.log.warn('learned forbidden address range', { device: this.name, register, from: range[0], to: range[1] });
   }
 
