@@ -83,6 +83,8 @@ export class Gateway {
     this.outbox = new Outbox({
       path: path.join(opts.stateDir, 'outbox.db'),
       config: loaded.config.outbox,
+      // A data message is then whole stored chunks (see OutboxOptions.chunkReadings).
+      chunkReadings: loaded.config.uplink?.batch.maxReadings,
       clock,
       log: log.child({ component: 'outbox' }),
     });

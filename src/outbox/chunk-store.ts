@@ -7,19 +7,23 @@
  * refused reading, eviction of the oldest n) rewrites that chunk without them; chunks
  * wholly inside a range are deleted by one statement.
  */
-import { ChunkView, ChunkWriter, type ChunkRow } from './chunk';
+import { CHUNK_MAX_READINGS, ChunkView, ChunkWriter, type ChunkRow } from './chunk';
 import { ReadingBatch, type ChunkSegment } from './reading-batch';
 import type { Statements } from './sql';
 
 export class ChunkStore {
-  private readonly writer = new ChunkWriter();
-  /** Builds a chunk's replacement (separate from the commit's chunk being staged). */
-  private readonly rewriter = new ChunkWriter();
+  private readonly writer: ChunkWriter;
+  /** Builds a chunk's replacement (separate from the commit's chunk being staged; any stored chunk fits). */
+  private readonly rewriter = new ChunkWriter(CHUNK_MAX_READINGS);
 
+  /** chunkReadings: readings per new chunk at most (see OutboxOptions.chunkReadings). */
   constructor(
     private readonly st: Statements,
     private readonly sensorNames: ReadonlyMap<number, string>,
-  ) {}
+    chunkReadings = CHUNK_MAX_READINGS,
+  ) {
+    this.writer = new ChunkWriter(chunkReadings);
+  }
 
   /** Stage a reading for the chunk being built; full chunks are inserted at once. */
   push(seq: number, sensor: number, ts: number, value: number | string, qf: number): void {
@@ -39,21 +43,36 @@ export class ChunkStore {
     this.st.insertChunk.run(c.first, c.last, c.n, c.ts, c.data, c.texts);
   }
 
-  /** Up to `limit` readings with seq > afterSeq, oldest first. */
-  peek(afterSeq: number, limit: number): ReadingBatch {
+  /**
+   * Up to `limit` readings with seq > afterSeq, oldest first. With `wholeChunks`, the run
+   * ends where a chunk ends rather than inside the next one, unless that would leave it
+   * empty: acknowledging such a run later deletes whole rows instead of rewriting one.
+   * The batch says whether readings past it were left out (`more`).
+   */
+  peek(afterSeq: number, limit: number, wholeChunks = false): ReadingBatch {
     const segments: ChunkSegment[] = [];
     let total = 0;
+    let more = false;
     if (limit > 0) {
       for (const row of this.st.chunksFrom.iterate(afterSeq, afterSeq)) {
         const view = new ChunkView(row);
         const start = row.first > afterSeq ? 0 : view.indexAfter(afterSeq);
-        const count = Math.min(view.n - start, limit - total);
-        if (count > 0) segments.push({ view, start, count });
+        const available = view.n - start;
+        if (available <= 0) continue;
+        if (total >= limit || (wholeChunks && total > 0 && total + available > limit)) {
+          more = true;
+          break;
+        }
+        const count = Math.min(available, limit - total);
+        segments.push({ view, start, count });
         total += count;
-        if (total >= limit) break;
+        if (count < available) {
+          more = true;
+          break;
+        }
       }
     }
-    return new ReadingBatch(segments, this.sensorNames);
+    return new ReadingBatch(segments, this.sensorNames, more);
   }
 
   /** The chunk holding seq, or undefined. */

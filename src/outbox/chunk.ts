@@ -85,28 +85,39 @@ export class ChunkView {
 
 /** Builds chunk blobs; reused from commit to commit (its columns keep their capacity). */
 export class ChunkWriter {
+  private readonly capacity: number;
   private n = 0;
   private firstSeq = 0;
   private lastSeq = 0;
   private firstTs = 0;
-  private seqOff = new Uint32Array(CHUNK_MAX_READINGS);
-  private sensor = new Uint32Array(CHUNK_MAX_READINGS);
-  private qf = new Int32Array(CHUNK_MAX_READINGS);
-  private ts = new Float64Array(CHUNK_MAX_READINGS);
-  private value = new Float64Array(CHUNK_MAX_READINGS);
+  private readonly seqOff: Uint32Array;
+  private readonly sensor: Uint32Array;
+  private readonly qf: Int32Array;
+  private readonly ts: Float64Array;
+  private readonly value: Float64Array;
   private texts: string[] = [];
+
+  /** capacity: readings per chunk at most (1 … CHUNK_MAX_READINGS). */
+  constructor(capacity = CHUNK_MAX_READINGS) {
+    this.capacity = Math.max(1, Math.min(CHUNK_MAX_READINGS, Math.floor(capacity)));
+    this.seqOff = new Uint32Array(this.capacity);
+    this.sensor = new Uint32Array(this.capacity);
+    this.qf = new Int32Array(this.capacity);
+    this.ts = new Float64Array(this.capacity);
+    this.value = new Float64Array(this.capacity);
+  }
 
   get length(): number {
     return this.n;
   }
 
   get full(): boolean {
-    return this.n >= CHUNK_MAX_READINGS;
+    return this.n >= this.capacity;
   }
 
   /** Add a reading; value is a number, or a string (qf must not carry TEXT_BIT). */
   push(seq: number, sensor: number, ts: number, value: number | string, qf: number): void {
-    if (this.n >= CHUNK_MAX_READINGS) throw new Error(`outbox chunk full (${CHUNK_MAX_READINGS} readings)`);
+    if (this.n >= this.capacity) throw new Error(`outbox chunk full (${this.capacity} readings)`);
     const i = this.n++;
     if (i === 0) {
       this.firstSeq = seq;

@@ -36,6 +36,12 @@ export interface OutboxOptions {
   config: OutboxConfig;
   clock: Clock;
   log: Logger;
+  /**
+   * Readings per stored chunk at most (1 … 1024, default 1024). The daemon passes the
+   * uplink's batch.maxReadings, so a data message is whole chunks and its PUBACK deletes
+   * rows instead of rewriting one.
+   */
+  chunkReadings?: number;
   /** Storage seam for fault tests (e.g. to limit max_page_count); defaults to better-sqlite3. */
   openDatabase?: (file: string) => Database.Database;
 }
@@ -94,7 +100,7 @@ export class Outbox {
     this.disk = plan;
     if (configureDisk(this.db, plan)) this.log.info('outbox database converted to incremental auto-vacuum', { path: opts.path });
     this.st = prepareStatements(this.db);
-    this.chunks = new ChunkStore(this.st, this.sensorNames);
+    this.chunks = new ChunkStore(this.st, this.sensorNames, opts.chunkReadings);
     this.budget = { maxRows: opts.config.maxRows, maxBytes: plan.dbBudgetBytes };
     for (const { id, name } of this.st.allSensors.all()) this.internCached(name, id);
     const migrated = this.migrateRowsToChunks();
@@ -183,9 +189,13 @@ export class Outbox {
     return this.peekReadingBatch(afterSeq, limit).toStoredReadings();
   }
 
-  /** peekReadings without an object per reading (the uplink's hot path). */
-  peekReadingBatch(afterSeq: number, limit: number): ReadingBatch {
-    return this.chunks.peek(afterSeq, limit);
+  /**
+   * peekReadings without an object per reading (the uplink's hot path). With wholeChunks
+   * the batch ends on a stored chunk's end when it can (see ChunkStore.peek); `more` says
+   * whether committed readings past it were left out.
+   */
+  peekReadingBatch(afterSeq: number, limit: number, wholeChunks = false): ReadingBatch {
+    return this.chunks.peek(afterSeq, limit, wholeChunks);
   }
 
   /** Delete readings fromSeq..toSeq (inclusive) once the broker acknowledged them. */

@@ -25,9 +25,14 @@ export class ReadingBatch implements ReadingSource {
   /** String values; a text reading's value column is its index here. */
   private readonly texts: string[] = [];
 
+  /**
+   * @param more true when committed readings past the last one here were left out
+   *   (the limit was reached, or the next chunk would not have fitted whole).
+   */
   constructor(
     segments: readonly ChunkSegment[],
     private readonly sensorNames: ReadonlyMap<number, string>,
+    readonly more = false,
   ) {
     const n = segments.reduce((sum, s) => sum + s.count, 0);
     this.length = n;

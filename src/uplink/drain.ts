@@ -176,12 +176,14 @@ export class Drain {
           if (this.o.outbox.lastCommittedSeq() > this.readCursor) this.armBatchTimer();
           break;
         }
-        const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings);
+        // Whole stored chunks: the PUBACK then deletes rows rather than rewriting one.
+        const rows = this.o.outbox.peekReadingBatch(this.readCursor, this.o.maxReadings, true);
         if (rows.length === 0) {
           exhausted = true;
           break;
         }
-        const full = rows.length >= this.o.maxReadings;
+        // Full: no more fits (a batch that stops at a chunk's end with readings after it is full too).
+        const full = rows.length >= this.o.maxReadings || rows.more;
         const backlog = rows.seq(0) <= this.replayedUpTo;
         if (!full && !backlog && !this.batchDue && !this.finishing) {
           this.armBatchTimer();

@@ -177,3 +177,32 @@ INSERT INTO messages VALUES (2, 'fieldgate/gw/events', x'7b7d', 0, 0, 1, NULL, 5
   assert.equal((check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'readings'").get() as { n: number }).n, 0, 'the old table is gone');
   assert.equal((check.prepare("SELECT value FROM meta WHERE name = 'schema'").get() as { value: number }).value, 2);
 });
+
+test('a whole-chunk peek ends where a chunk ends, says when it left readings out, and never comes back empty', (t) => {
+  // Chunks 1-4, 5-8, 9-12.
+  const ob = threeChunks(t);
+  const run = (after: number, limit: number) => {
+    const b = ob.peekReadingBatch(after, limit, true);
+    return { seqs: b.toStoredReadings().map((r) => r.seq), more: b.more };
+  };
+  assert.deepEqual(run(0, 6), { seqs: [1, 2, 3, 4], more: true }, 'chunk 5-8 does not fit after 1-4');
+  assert.deepEqual(run(0, 8), { seqs: [1, 2, 3, 4, 5, 6, 7, 8], more: true });
+  assert.deepEqual(run(0, 12), { seqs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], more: false });
+  assert.deepEqual(run(0, 3), { seqs: [1, 2, 3], more: true }, 'a first chunk larger than the limit is cut, not skipped');
+  assert.deepEqual(run(2, 4), { seqs: [3, 4], more: true }, 'the rest of a started chunk, then stop');
+  assert.deepEqual(run(8, 100), { seqs: [9, 10, 11, 12], more: false });
+  assert.deepEqual(ob.peekReadingBatch(0, 6).toStoredReadings().map((r) => r.seq), [1, 2, 3, 4, 5, 6], 'without wholeChunks the limit alone counts');
+});
+
+test('chunkReadings bounds the readings of one stored chunk', (t) => {
+  const file = path.join(tempDir(t, 'fg-chunks-'), 'outbox.db');
+  const ob = new Outbox({ path: file, config: { ...outboxSchema.parse({}), flushRows: 1000 }, clock: new VirtualClock(), log: silentLogger, chunkReadings: 3 });
+  t.after(() => ob.close());
+  for (let i = 1; i <= 7; i++) ob.add(reading('s', i, i));
+  ob.flush();
+  // One commit of 7 stored as 1-3, 4-6, 7.
+  const b = ob.peekReadingBatch(0, 5, true);
+  assert.deepEqual([b.toStoredReadings().map((r) => r.seq), b.more], [[1, 2, 3], true]);
+  assert.equal(ob.ackReadings(1, 3), 3);
+  assert.deepEqual(ob.peekReadingBatch(3, 6, true).toStoredReadings().map((r) => r.seq), [4, 5, 6, 7]);
+});
