@@ -4,8 +4,9 @@
  * deleting a reading was most of the daemon's CPU per reading (a statement step, a B-tree
  * cell and an index entry each); a chunk costs one of each per commit.
  *
- * A chunk's blob holds its readings in seq order as columns, little-endian, so each
- * column can be viewed as a typed array:
+ * A chunk's blob holds its readings in seq order as columns, in the machine's byte order
+ * (little-endian on every board fieldgate runs on), so each column can be viewed as a
+ * typed array:
  *
  *   n × u32 seq − first | n × u32 sensor id | n × i32 qf | pad to 8 | n × f64 ts | n × f64 value
  *

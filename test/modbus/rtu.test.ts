@@ -54,7 +54,9 @@ test('rtu: an absent unit delays the others by at most its timeout, then is degr
   const p = readingsOf(ctx, 'p');
   const gaps = p.slice(1).map((r, i) => r.ts - p[i].ts);
   // Round robin: between two reads of `present` the bus spends at most one timeout on `absent`.
-  assert.ok(Math.max(...gaps) <= 150 + 40 + 30, `largest gap ${Math.max(...gaps)} ms`);
+  // Real time over a pty: 100 ms of slack for a loaded machine, still less than the second
+  // timeout (another 150 ms) that would show the bus waiting on `absent` twice in a row.
+  assert.ok(Math.max(...gaps) <= 150 + 40 + 100, `largest gap ${Math.max(...gaps)} ms`);
   // 2 failed cycles × (1 try + 1 retry), then skipped.
   const before = model.count(2);
   assert.equal(before, 4);
