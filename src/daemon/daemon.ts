@@ -35,9 +35,12 @@ import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
 import { checkConfigText } from '../deploy/config-check';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
-/** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
-const STATE_TICK_MS = 250;
-const SENSOR_CHECK_EVERY = 4;
+/**
+ * Sensors (stale, bad), the deployer's confirm window and a reconnect (everything
+ * retained again) are checked this often. Actuator state documents do not wait for
+ * it: the arbiter says when a state may have changed (see stateChanged()).
+ */
+const STATE_TICK_MS = 1000;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
 
@@ -77,7 +80,9 @@ export class Daemon implements GatewayView {
   private readonly actuatorStates: ActuatorStates;
   private readonly sensorMonitor: SensorMonitor;
   private stateTimer?: TimerHandle;
-  private ticks = 0;
+  /** The actuator state check the arbiter asked for, run once its current turn is done. */
+  private stateCheck?: TimerHandle;
+  private stopping = false;
   private wasOnline = false;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -118,6 +123,7 @@ export class Daemon implements GatewayView {
       clock: opts.clock,
       log: opts.log,
       publishEvent,
+      onChange: () => this.stateChanged(),
     });
     this.engine = new RulesEngine({ clock: opts.clock, log: opts.log, arbiter: this.arbiter, publishEvent, sensors: this.gateway.table });
     this.gateway.hub.subscribe(this.engine);
@@ -233,9 +239,10 @@ export class Daemon implements GatewayView {
   }
 
   /**
-   * Every tick: actuator state documents that changed; every second: sensors
-   * that went stale or bad (events). After each (re)connect everything retained
-   * is published again, since the broker may have lost it.
+   * Every second: sensors that went stale or bad (events), the deployer, and
+   * actuator documents that changed (the arbiter already had them published: a
+   * safety net). After each (re)connect everything retained is published again,
+   * since the broker may have lost it.
    */
   private publishStates(): void {
     const now = this.clock.now();
@@ -244,10 +251,22 @@ export class Daemon implements GatewayView {
     this.wasOnline = online;
     this.actuatorStates.check(now, this.arbiter.status(), reconnected);
     if (reconnected) this.publishAlarms();
-    if (++this.ticks % SENSOR_CHECK_EVERY === 0) {
-      this.sensorMonitor.check(now, this.sensors(now));
-      this.deployer?.tick();
-    }
+    this.sensorMonitor.check(now, this.sensors(now));
+    this.deployer?.tick();
+  }
+
+  /**
+   * The arbiter changed an actuator: its state document goes out once the current
+   * turn is done (a batch of changes, e.g. a rule-set swap, makes one document per
+   * actuator that really changed). Not while stopping: the failsafe writes of
+   * shutdown are logged, and the uplink is about to say "offline".
+   */
+  private stateChanged(): void {
+    if (this.stopping || this.stateCheck) return;
+    this.stateCheck = this.clock.setTimeout(() => {
+      this.stateCheck = undefined;
+      this.actuatorStates.check(this.clock.now(), this.arbiter.status());
+    }, 0);
   }
 
   private publishAlarms(): void {
@@ -320,8 +339,11 @@ export class Daemon implements GatewayView {
    * drivers → drivers → outbox flushed → uplink publishes "offline" → outbox closed.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.clock.clearInterval(this.stateTimer);
     this.stateTimer = undefined;
+    this.clock.clearTimeout(this.stateCheck);
+    this.stateCheck = undefined;
     this.watcher?.stop();
     this.deployer?.stop();
     this.engine.stop();
