@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
@@ -89,13 +89,17 @@ export class Daemon implements GatewayView {
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
   private readonly results: OutboxMessage[] = [];
   private resultsFlush: NodeJS.Immediate | undefined;
-  /** Event-loop delay since start (status and heartbeat): the control loops' reaction time. */
-  private readonly loopDelay = new LoopLag();
+  /** Event-loop delay since start (status and heartbeat): how late the daemon's timers fire (see LoopLag). */
+  private readonly loopDelay: LoopLag;
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
     // it is only needed to report config errors, which happens before a daemon exists.
-    const opts = { ...options, loaded: { config: options.loaded.config, sensors: options.loaded.sensors } };
+    // Every timer of the daemon (drivers, uplink, rules, arbiter) goes through the lag meter's clock.
+    const monotonic = options.clock === systemClock ? () => performance.now() : () => options.clock.now();
+    this.loopDelay = new LoopLag({ clock: options.clock, monotonic });
+    const clock = this.loopDelay.wrap(options.clock);
+    const opts = { ...options, clock, loaded: { config: options.loaded.config, sensors: options.loaded.sensors } };
     this.opts = opts;
     this.log = opts.log;
     this.clock = opts.clock;
