@@ -9,9 +9,10 @@ import type { LastKnownGood } from './last-known-good';
 
 /**
  * Hot reload of the rules directory. fs.watch (inotify) on the directory gives
- * notice of an edit, a new, renamed or deleted file at once; a second fs.watch on
- * its parent sees the directory itself removed, created, renamed or re-pointed (a
- * symlink swapped to another release), after which the directory is watched anew.
+ * notice of an edit, a new, renamed or deleted file, and of the directory itself
+ * removed or renamed, at once; while the directory is missing (or is a symlink) a
+ * second fs.watch on its parent sees it created again, renamed into place or
+ * re-pointed to another release, after which the directory is watched anew.
  * A slow safety poll of the files' names, sizes and mtimes (every 10 s) catches
  * what inotify cannot see (network filesystems, an event lost to a full queue);
  * where fs.watch cannot be used at all the poll runs every second. Changes are
@@ -247,10 +248,18 @@ export class RuleWatcher {
       this.watchedId = id;
       if (id !== '') this.dirWatcher = this.openWatch(dir, () => this.schedule());
     }
-    const base = path.basename(dir);
-    this.parentWatcher ??= this.openWatch(path.dirname(dir), (name) => {
-      if (name === null || name === base) this.schedule();
-    });
+    // The parent only while it matters: every write to a file beside the directory
+    // (a database, a log) would wake the daemon. The directory's own watch sees it
+    // removed or renamed; the parent sees it come back, or its symlink re-pointed.
+    if (id === '' || isSymlink(dir)) {
+      const base = path.basename(dir);
+      this.parentWatcher ??= this.openWatch(path.dirname(dir), (name) => {
+        if (name === null || name === base) this.schedule();
+      });
+    } else {
+      this.parentWatcher?.close();
+      this.parentWatcher = undefined;
+    }
     if (this.pollTimer !== undefined) this.armPoll();
   }
 
@@ -300,6 +309,10 @@ export class RuleWatcher {
       return `error:${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`;
     }
   }
+}
+
+function isSymlink(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 }
 
 /** Which directory is at `dir` now (dev:ino, following a symlink), '' when there is none. */

@@ -147,3 +147,26 @@ test('with neither the directory nor its parent there, it is polled every second
   await noticed('the directory created in the parent now watched');
   assert.deepEqual(ids(), ['a']);
 });
+
+test('a directory renamed away and another renamed into its place is picked up at once', async (t) => {
+  const { parent, dir, ids, start, noticed } = setup(t);
+  fs.writeFileSync(path.join(dir, 'a.yaml'), rule('a'));
+  fs.mkdirSync(path.join(parent, 'next'));
+  fs.writeFileSync(path.join(parent, 'next', 'a.yaml'), rule('b'));
+  start();
+  assert.deepEqual(ids(), ['a']);
+  fs.renameSync(dir, path.join(parent, 'old'));
+  await noticed('the directory renamed away');
+  fs.renameSync(path.join(parent, 'next'), dir);
+  await noticed('the new directory renamed into place');
+  assert.deepEqual(ids(), ['b']);
+});
+
+test('only the directory is watched while it is there: writes to files beside it wake nothing', (t) => {
+  const { dir, start } = setup(t);
+  fs.writeFileSync(path.join(dir, 'a.yaml'), rule('a'));
+  const watches = () => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+  const before = watches();
+  start();
+  assert.equal(watches() - before, 1, 'one inotify watch: the directory, not its parent');
+});
