@@ -41,6 +41,11 @@ import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, S
  * it: the arbiter says when a state may have changed (see stateChanged()).
  */
 const STATE_TICK_MS = 1000;
+/**
+ * A change's state document waits this long for the change to settle: a hold and
+ * the driver's answer to its write usually come within it, and make one document.
+ */
+const STATE_SETTLE_MS = 50;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
 
@@ -260,17 +265,17 @@ export class Daemon implements GatewayView {
   }
 
   /**
-   * The arbiter changed an actuator: its state document goes out once the current
-   * turn is done (a batch of changes, e.g. a rule-set swap, makes one document per
-   * actuator that really changed). Not while stopping: the failsafe writes of
-   * shutdown are logged, and the uplink is about to say "offline".
+   * The arbiter changed an actuator: its state document goes out STATE_SETTLE_MS
+   * later (the changes in between, e.g. a rule-set swap or a hold and its write,
+   * make one document per actuator that really changed). Not while stopping: the
+   * failsafe writes of shutdown are logged, and the uplink is about to say "offline".
    */
   private stateChanged(): void {
     if (this.stopping || this.stateCheck) return;
     this.stateCheck = this.clock.setTimeout(() => {
       this.stateCheck = undefined;
       this.actuatorStates.check(this.clock.now(), this.arbiter.status());
-    }, 0);
+    }, STATE_SETTLE_MS);
   }
 
   private publishAlarms(): void {
