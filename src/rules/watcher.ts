@@ -272,7 +272,8 @@ export class RuleWatcher {
         if (this.dirWatcher === w) this.dirWatcher = undefined;
         if (this.parentWatcher === w) this.parentWatcher = undefined;
         this.noteWatchProblem(target, `watching ${target} failed: ${errorMessage(err)}`);
-        if (!this.stopped) this.schedule();
+        // Poll every second now; each poll tries to watch again.
+        if (!this.stopped && this.pollTimer !== undefined) this.armPoll();
       });
       this.watchProblems.delete(target);
       return w;
