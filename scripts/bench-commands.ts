@@ -2,8 +2,8 @@
  * `npm run bench -- commands [--real N]`: a flood of 20 000 cloud commands of
  * every kind (see command-flood.ts) from an outside MQTT client through a real
  * Mosquitto into a real daemon process. Prints JSON: event-loop lag measured
- * from outside (the 50 ms sensor timer's lateness) and inside (the daemon's
- * monitorEventLoopDelay), RSS before/after, results per real id, what the
+ * from outside (the 50 ms sensor timer's lateness) and inside (how late the
+ * daemon's own timers fire, fieldgate status), RSS before/after, results per real id, what the
  * handler counted.
  */
 import { parseArgs } from 'node:util';

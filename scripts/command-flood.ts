@@ -6,7 +6,7 @@
  *
  * Event-loop lag is measured twice: from outside, as how late the daemon's 50 ms
  * sensor timer fired (gaps between consecutive reading timestamps, minus 50 ms),
- * and inside, by the daemon's own monitorEventLoopDelay (fieldgate status).
+ * and inside, by the daemon's own timer lateness (LoopLag; fieldgate status).
  */
 import * as fs from 'node:fs';
 import { connect } from 'mqtt';

@@ -71,6 +71,12 @@ export interface ArbiterOptions {
   targetValue?: ActuatorTargetValue;
   /** Observer of writes a gate holds back or values rounded for the target, with the reason (`fieldgate rules test`). */
   trace?: (t: { ts: number; actuator: string; detail: string }) => void;
+  /**
+   * Called, synchronously, whenever something status() reports for `actuator` may
+   * have changed (its intents were reconciled, a write succeeded or failed). May be
+   * called when nothing changed; must not call back into the arbiter.
+   */
+  onChange?: (actuator: string) => void;
 }
 
 interface Held {
@@ -358,6 +364,7 @@ export class Arbiter {
     }
     s.top = top;
     s.wanted = top ? top.value : (s.cfg.initial ?? s.wanted);
+    this.opts.onChange?.(s.cfg.id);
     if (this.batched) this.batched.add(s);
     else {
       this.settleSuperseded(s);
@@ -452,6 +459,7 @@ export class Arbiter {
           this.opts.publishEvent({ ts: t, type: 'actuator.recovered', severity: 'info', source: id, message: `actuator "${id}" writes work again` });
         }
         this.settleWritten(s, value);
+        this.opts.onChange?.(id);
       },
       (err: unknown) => {
         const t = this.opts.clock.now();
@@ -477,6 +485,7 @@ export class Arbiter {
           const attempt = ++g.attempts;
           for (const w of [...g.watchers]) if (g.watchers.has(w)) w.failed(err, attempt);
         }
+        this.opts.onChange?.(id);
       },
     );
     void s.inflight.then(() => {

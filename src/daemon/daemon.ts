@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
@@ -35,9 +35,17 @@ import { MAX_DEPLOY_PAYLOAD_BYTES } from '../deploy/bundle';
 import { checkConfigText } from '../deploy/config-check';
 import type { AlarmView, BufferStats, CommandResultView, GatewayView, RuleRow, SensorRow, StageTrace, StatusSnapshot } from './view';
 
-/** Actuator states are compared this often; sensors every SENSOR_CHECK_EVERY ticks (1 s). */
-const STATE_TICK_MS = 250;
-const SENSOR_CHECK_EVERY = 4;
+/**
+ * Sensors (stale, bad), the deployer's confirm window and a reconnect (everything
+ * retained again) are checked this often. Actuator state documents do not wait for
+ * it: the arbiter says when a state may have changed (see stateChanged()).
+ */
+const STATE_TICK_MS = 1000;
+/**
+ * A change's state document waits this long for the change to settle: a hold and
+ * the driver's answer to its write usually come within it, and make one document.
+ */
+const STATE_SETTLE_MS = 50;
 
 const NO_RULES_OWNER: Owner = { key: 'failsafe:no-rules', label: 'no valid rules (rules rejected at start-up, no last-known-good set)', priority: 'failsafe' };
 
@@ -77,20 +85,26 @@ export class Daemon implements GatewayView {
   private readonly actuatorStates: ActuatorStates;
   private readonly sensorMonitor: SensorMonitor;
   private stateTimer?: TimerHandle;
-  private ticks = 0;
+  /** The actuator state check the arbiter asked for, run once its current turn is done. */
+  private stateCheck?: TimerHandle;
+  private stopping = false;
   private wasOnline = false;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly opts: Omit<DaemonOptions, 'loaded'> & { loaded: Pick<LoadedConfig, 'config' | 'sensors'> };
   private readonly results: OutboxMessage[] = [];
   private resultsFlush: NodeJS.Immediate | undefined;
-  /** Event-loop delay since start (status and heartbeat): the control loops' reaction time. */
-  private readonly loopDelay = new LoopLag();
+  /** Event-loop delay since start (status and heartbeat): how late the daemon's timers fire (see LoopLag). */
+  private readonly loopDelay: LoopLag;
 
   constructor(options: DaemonOptions) {
     // Keep the parsed config but not its YAML document (a node per scalar, with positions):
     // it is only needed to report config errors, which happens before a daemon exists.
-    const opts = { ...options, loaded: { config: options.loaded.config, sensors: options.loaded.sensors } };
+    // Every timer of the daemon (drivers, uplink, rules, arbiter) goes through the lag meter's clock.
+    const monotonic = options.clock === systemClock ? () => performance.now() : () => options.clock.now();
+    this.loopDelay = new LoopLag({ clock: options.clock, monotonic });
+    const clock = this.loopDelay.wrap(options.clock);
+    const opts = { ...options, clock, loaded: { config: options.loaded.config, sensors: options.loaded.sensors } };
     this.opts = opts;
     this.log = opts.log;
     this.clock = opts.clock;
@@ -118,6 +132,7 @@ export class Daemon implements GatewayView {
       clock: opts.clock,
       log: opts.log,
       publishEvent,
+      onChange: () => this.stateChanged(),
     });
     this.engine = new RulesEngine({ clock: opts.clock, log: opts.log, arbiter: this.arbiter, publishEvent, sensors: this.gateway.table });
     this.gateway.hub.subscribe(this.engine);
@@ -233,9 +248,10 @@ export class Daemon implements GatewayView {
   }
 
   /**
-   * Every tick: actuator state documents that changed; every second: sensors
-   * that went stale or bad (events). After each (re)connect everything retained
-   * is published again, since the broker may have lost it.
+   * Every second: sensors that went stale or bad (events), the deployer, and
+   * actuator documents that changed (the arbiter already had them published: a
+   * safety net). After each (re)connect everything retained is published again,
+   * since the broker may have lost it.
    */
   private publishStates(): void {
     const now = this.clock.now();
@@ -244,10 +260,22 @@ export class Daemon implements GatewayView {
     this.wasOnline = online;
     this.actuatorStates.check(now, this.arbiter.status(), reconnected);
     if (reconnected) this.publishAlarms();
-    if (++this.ticks % SENSOR_CHECK_EVERY === 0) {
-      this.sensorMonitor.check(now, this.sensors(now));
-      this.deployer?.tick();
-    }
+    this.sensorMonitor.check(now, this.sensors(now));
+    this.deployer?.tick();
+  }
+
+  /**
+   * The arbiter changed an actuator: its state document goes out STATE_SETTLE_MS
+   * later (the changes in between, e.g. a rule-set swap or a hold and its write,
+   * make one document per actuator that really changed). Not while stopping: the
+   * failsafe writes of shutdown are logged, and the uplink is about to say "offline".
+   */
+  private stateChanged(): void {
+    if (this.stopping || this.stateCheck) return;
+    this.stateCheck = this.clock.setTimeout(() => {
+      this.stateCheck = undefined;
+      this.actuatorStates.check(this.clock.now(), this.arbiter.status());
+    }, STATE_SETTLE_MS);
   }
 
   private publishAlarms(): void {
@@ -320,8 +348,11 @@ export class Daemon implements GatewayView {
    * drivers → drivers → outbox flushed → uplink publishes "offline" → outbox closed.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.clock.clearInterval(this.stateTimer);
     this.stateTimer = undefined;
+    this.clock.clearTimeout(this.stateCheck);
+    this.stateCheck = undefined;
     this.watcher?.stop();
     this.deployer?.stop();
     this.engine.stop();

@@ -49,7 +49,12 @@ export interface GatewayOptions {
   systemRoot?: string;
 }
 
-const FLUSH_TICK_MS = 250;
+/**
+ * A window flush is armed for when the earliest open window is due, but never
+ * further ahead than this: the timer runs on monotonic time while windows end on
+ * wall time, so after a clock step (NTP at boot) a window still closes within 1 s.
+ */
+const MAX_FLUSH_WAIT_MS = 1000;
 
 export class Gateway {
   readonly startedAt: number;
@@ -64,9 +69,15 @@ export class Gateway {
   private readonly log: Logger;
   private readonly clock: Clock;
   private flushTimer?: TimerHandle;
+  /** When the armed flush is due (wall-clock ms); undefined: none armed. */
+  private flushDue?: number;
+  /** The pipelines with a window stage (aggregate): the only ones a flush visits. */
+  private readonly windowed: Pipeline[];
   private traceWaiters = new Map<string, ((steps: TraceStep[], out: Reading | null, raw: Reading) => void)[]>();
   private unknownSensorSamples = 0;
   private readonly unknownSensorIds = new Set<string>();
+  /** After stop(): a reading a stopping driver still emits arms no flush. */
+  private stopped = false;
 
   constructor(private readonly opts: GatewayOptions) {
     const { loaded, clock, log } = opts;
@@ -77,6 +88,7 @@ export class Gateway {
     this.table = new SensorTable(loaded.sensors, this.startedAt);
     this.hub = new Hub((err) => this.errors.add('hub', errorMessage(err)));
     this.pipelines = buildPipelines(loaded.sensors, { clock, latest: (id) => this.table.latest(id) });
+    this.windowed = [...this.pipelines.values()].filter((p) => p.flushable);
     this.publishes = new Set(loaded.sensors.filter((s) => s.publish).map((s) => s.id));
     this.sync = new ClockSyncProbe(loaded.config.gateway.clockSync, clock, opts.systemRoot);
     fs.mkdirSync(opts.stateDir, { recursive: true, mode: STATE_DIR_MODE });
@@ -100,7 +112,6 @@ export class Gateway {
     // The outbox is the last sink: control loops subscribed before start() see a
     // reading before a batch-full SQLite commit can delay it.
     this.hub.subscribe({ accept: (r) => (this.publishes.has(r.sensor) ? this.outbox.add(r) : undefined) });
-    this.flushTimer = this.clock.setInterval(() => this.flushWindows(), FLUSH_TICK_MS);
     const first = Promise.all(this.drivers.map((d) => d.start()));
     let timer: TimerHandle | undefined;
     const cap = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, firstStartWaitMs)));
@@ -109,8 +120,10 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    this.clock.clearInterval(this.flushTimer);
+    this.clock.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.flushDue = undefined;
+    this.stopped = true;
     await Promise.all(this.drivers.map((d) => d.stop()));
     this.flushWindows();
     this.outbox.flush();
@@ -144,6 +157,7 @@ export class Gateway {
       out = pipeline.traced(r, steps);
       for (const w of waiters) w(steps, out, raw);
     } else out = pipeline.process(r);
+    if (pipeline.flushable) this.armFlush(pipeline.nextFlush());
     if (out) this.hub.publish(out);
     else {
       this.table.noteDropped(sensor);
@@ -179,12 +193,29 @@ export class Gateway {
     return this.unknownSensorSamples;
   }
 
+  /** Close the windows that are due, then arm the flush for the next one (if any window is open). */
   private flushWindows(): void {
     const now = this.clock.now();
-    for (const p of this.pipelines.values()) {
-      if (!p.flushable) continue;
+    let next: number | undefined;
+    for (const p of this.windowed) {
       for (const r of p.flush(now)) this.hub.publish(r);
+      const at = p.nextFlush();
+      if (at !== undefined && (next === undefined || at < next)) next = at;
     }
+    this.armFlush(next);
+  }
+
+  /** Make sure a flush runs by `at` (wall-clock ms); an earlier one already armed stands. */
+  private armFlush(at: number | undefined): void {
+    if (at === undefined || this.stopped || (this.flushDue !== undefined && this.flushDue <= at)) return;
+    this.clock.clearTimeout(this.flushTimer);
+    this.flushDue = at;
+    const wait = Math.min(MAX_FLUSH_WAIT_MS, Math.max(0, at - this.clock.now()));
+    this.flushTimer = this.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushDue = undefined;
+      this.flushWindows();
+    }, wait);
   }
 
   private runningDriver(d: { kind: string; id: string }): RunningDriver {

@@ -37,9 +37,19 @@ export class Pipeline {
     this.flushAt = this.stages.flatMap((s, i) => (isFlushable(s) ? [i] : []));
   }
 
-  /** True when some stage holds readings back until a window closes: call flush() on a periodic tick. */
+  /** True when some stage holds readings back until a window closes: call flush() when nextFlush() says. */
   get flushable(): boolean {
     return this.flushAt.length > 0;
+  }
+
+  /** When flush() would next close a window (the earliest of its windowed stages), or undefined: none is open. */
+  nextFlush(): number | undefined {
+    let at: number | undefined;
+    for (const i of this.flushAt) {
+      const t = (this.stages[i] as FlushableStage).nextFlush();
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
   }
 
   process(r: Reading): Reading | null {

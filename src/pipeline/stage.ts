@@ -17,12 +17,16 @@ export interface Stage {
 }
 
 /**
- * Optional capability of a time-windowed stage (aggregate, average by time): the
- * pipeline calls `flush(now)` on a periodic tick so a window closes on time even
- * when no further reading arrives. Returns the reading to pass on, if any.
+ * Optional capability of a time-windowed stage (aggregate): `flush(now)` closes a
+ * window on time even when no further reading arrives, and returns the reading to
+ * pass on, if any. `nextFlush()` says when to call it: the earliest `now` at which
+ * flush would return something (undefined while the stage holds nothing back).
+ * The gateway arms one timer for the earliest of these; nothing runs while no
+ * window is open.
  */
 export interface FlushableStage extends Stage {
   flush(now: number): Reading | null;
+  nextFlush(): number | undefined;
 }
 
 export function isFlushable(s: Stage): s is FlushableStage {

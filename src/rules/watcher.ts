@@ -8,12 +8,17 @@ import type { RuleLoadResult, RuleSet } from './load';
 import type { LastKnownGood } from './last-known-good';
 
 /**
- * Hot reload of the rules directory. fs.watch gives quick notice; a poll of the
- * files' names, sizes and mtimes catches what fs.watch misses (network and
- * overlay filesystems, editors that rename). Changes are debounced, then the
- * whole directory is loaded: a valid set is swapped in atomically (and kept as
- * the last-known-good set), an invalid one is rejected as a whole and the
- * problems are logged and published as a `rules.rejected` event.
+ * Hot reload of the rules directory. fs.watch (inotify) on the directory gives
+ * notice of an edit, a new, renamed or deleted file, and of the directory itself
+ * removed or renamed, at once; while the directory is missing (or is a symlink) a
+ * second fs.watch on its parent sees it created again, renamed into place or
+ * re-pointed to another release, after which the directory is watched anew.
+ * A slow safety poll of the files' names, sizes and mtimes (every 10 s) catches
+ * what inotify cannot see (network filesystems, an event lost to a full queue);
+ * where fs.watch cannot be used at all the poll runs every second. Changes are
+ * debounced (300 ms), then the whole directory is loaded: a valid set is swapped
+ * in atomically (and kept as the last-known-good set), an invalid one is rejected
+ * as a whole and the problems are logged and published as a `rules.rejected` event.
  *
  * What runs after a rejection, and what the messages say:
  *
@@ -36,7 +41,10 @@ export interface RuleWatcherOptions {
   /** No rules can run (true) or rules run again (false): hold / release every actuator's failsafe. */
   onNoRules?: (none: boolean) => void;
   debounceMs?: number;
+  /** Poll period where fs.watch is not used (watch: false) or cannot watch the directory (default 1 s). */
   pollMs?: number;
+  /** Poll period while fs.watch watches the directory: the safety net for events it misses (default 10 s). */
+  safetyPollMs?: number;
   /** Use fs.watch besides polling (default true). */
   watch?: boolean;
 }
@@ -58,8 +66,16 @@ export interface RuleWatcherStatus {
 }
 
 export class RuleWatcher {
-  private watcher?: fs.FSWatcher;
+  /** fs.watch of the directory (its files) and of its parent (the directory's own name). */
+  private dirWatcher?: fs.FSWatcher;
+  private parentWatcher?: fs.FSWatcher;
+  /** The directory the dirWatcher follows (dev:ino, '' while it does not exist); undefined before the first look. */
+  private watchedId?: string;
+  /** Paths fs.watch failed on, each logged once until it works again. */
+  private readonly watchProblems = new Set<string>();
   private pollTimer?: TimerHandle;
+  private pollEvery = 0;
+  private stopped = false;
   private debounceTimer?: TimerHandle;
   private signature = '';
   private readonly log: Logger;
@@ -74,26 +90,20 @@ export class RuleWatcher {
 
   /** Load the directory once and start watching it. Returns the first load's result. */
   start(): RuleLoadResult {
+    // Watch first: a change made while the first set loads is then not missed.
+    this.stopped = false;
+    this.rewatch();
     const res = this.reload();
-    this.pollTimer = this.opts.clock.setInterval(() => this.poll(), this.opts.pollMs ?? 1000);
-    if (this.opts.watch !== false) {
-      try {
-        this.watcher = fs.watch(this.opts.dir, () => this.schedule());
-        this.watcher.on('error', (err) => {
-          this.log.warn('watching the rules directory failed; polling only', { dir: this.opts.dir, err: errorMessage(err) });
-          this.watcher?.close();
-          this.watcher = undefined;
-        });
-      } catch (err) {
-        this.log.warn('cannot watch the rules directory; polling only', { dir: this.opts.dir, err: errorMessage(err) });
-      }
-    }
+    this.armPoll();
     return res;
   }
 
   stop(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.stopped = true; // a late fs.watch error must not open a watcher again
+    this.dirWatcher?.close();
+    this.parentWatcher?.close();
+    this.dirWatcher = undefined;
+    this.parentWatcher = undefined;
     this.opts.clock.clearInterval(this.pollTimer);
     this.opts.clock.clearTimeout(this.debounceTimer);
     this.pollTimer = undefined;
@@ -202,28 +212,112 @@ export class RuleWatcher {
     this.opts.clock.clearTimeout(this.debounceTimer);
     this.debounceTimer = this.opts.clock.setTimeout(() => {
       this.debounceTimer = undefined;
+      this.rewatch();
       if (this.currentSignature() !== this.signature) this.reload();
     }, this.opts.debounceMs ?? 300);
   }
 
   private poll(): void {
+    this.rewatch();
     if (!this.debounceTimer && this.currentSignature() !== this.signature) this.schedule();
   }
 
-  /** Names, sizes and mtimes of the rule files: changes when any is added, edited or deleted. */
+  /** The poll's period: slow while fs.watch watches the directory (or its parent, for its creation), else fast. */
+  private armPoll(): void {
+    const dirExists = this.watchedId !== undefined && this.watchedId !== '';
+    const watched = this.opts.watch !== false && (dirExists ? this.dirWatcher !== undefined : this.parentWatcher !== undefined);
+    const every = watched ? (this.opts.safetyPollMs ?? 10_000) : (this.opts.pollMs ?? 1000);
+    if (this.pollTimer !== undefined && every === this.pollEvery) return;
+    this.opts.clock.clearInterval(this.pollTimer);
+    this.pollEvery = every;
+    this.pollTimer = this.opts.clock.setInterval(() => this.poll(), every);
+  }
+
+  /**
+   * Watch the directory that is at `dir` now: after it was removed, created,
+   * renamed or re-pointed (a symlink), the old inotify watch follows a directory
+   * that is no longer there (or nothing), so it is replaced.
+   */
+  private rewatch(): void {
+    if (this.opts.watch === false || this.stopped) return;
+    const dir = this.opts.dir;
+    const id = directoryId(dir);
+    if (id !== this.watchedId || (id !== '' && !this.dirWatcher)) {
+      this.dirWatcher?.close();
+      this.dirWatcher = undefined;
+      this.watchedId = id;
+      if (id !== '') this.dirWatcher = this.openWatch(dir, () => this.schedule());
+    }
+    // The parent only while it matters: every write to a file beside the directory
+    // (a database, a log) would wake the daemon. The directory's own watch sees it
+    // removed or renamed; the parent sees it come back, or its symlink re-pointed.
+    if (id === '' || isSymlink(dir)) {
+      const base = path.basename(dir);
+      this.parentWatcher ??= this.openWatch(path.dirname(dir), (name) => {
+        if (name === null || name === base) this.schedule();
+      });
+    } else {
+      this.parentWatcher?.close();
+      this.parentWatcher = undefined;
+    }
+    if (this.pollTimer !== undefined) this.armPoll();
+  }
+
+  /** fs.watch `target`, or undefined (logged once) when it cannot be watched; a watcher that fails later is dropped and re-opened by the next rewatch(). */
+  private openWatch(target: string, onEvent: (name: string | null) => void): fs.FSWatcher | undefined {
+    try {
+      const w = fs.watch(target, (_event, name) => onEvent(name));
+      w.on('error', (err) => {
+        w.close();
+        if (this.dirWatcher === w) this.dirWatcher = undefined;
+        if (this.parentWatcher === w) this.parentWatcher = undefined;
+        this.noteWatchProblem(target, `watching ${target} failed: ${errorMessage(err)}`);
+        // Poll every second now; each poll tries to watch again.
+        if (!this.stopped && this.pollTimer !== undefined) this.armPoll();
+      });
+      this.watchProblems.delete(target);
+      return w;
+    } catch (err) {
+      // The parent of a missing directory may be missing too: the poll covers that.
+      this.noteWatchProblem(target, `cannot watch ${target}: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  private noteWatchProblem(target: string, problem: string): void {
+    if (this.watchProblems.has(target)) return;
+    this.watchProblems.add(target);
+    this.log.warn(`${problem}; changes are found by polling the rules directory`, { dir: this.opts.dir });
+  }
+
+  /**
+   * The directory's identity and the names, sizes, mtimes and inodes of its rule
+   * files: changes when any is added, edited, deleted or renamed over, and when
+   * another directory takes its place (a release with the same file names).
+   */
   private currentSignature(): string {
     try {
-      return fs
+      const files = fs
         .readdirSync(this.opts.dir)
         .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
         .sort()
         .map((f) => {
           const st = fs.statSync(path.join(this.opts.dir, f), { throwIfNoEntry: false });
-          return st ? `${f}:${st.size}:${st.mtimeMs}` : `${f}:gone`;
-        })
-        .join('|');
+          return st ? `${f}:${st.size}:${st.mtimeMs}:${st.ino}` : `${f}:gone`;
+        });
+      return [directoryId(this.opts.dir), ...files].join('|');
     } catch (err) {
       return `error:${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`;
     }
   }
+}
+
+function isSymlink(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+}
+
+/** Which directory is at `dir` now (dev:ino, following a symlink), '' when there is none. */
+function directoryId(dir: string): string {
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  return st?.isDirectory() ? `${st.dev}:${st.ino}` : '';
 }

@@ -73,6 +73,10 @@ class Aggregate implements FlushableStage {
     return out;
   }
 
+  nextFlush(): number | undefined {
+    return this.open ? this.end + 1 : undefined;
+  }
+
   private begin(end: number, v: number, quality: Quality, flags: number): void {
     this.open = true;
     this.end = end;
