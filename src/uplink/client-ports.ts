@@ -15,7 +15,11 @@ export function publisherFor(client: MqttClient, v5: boolean): Publish {
 export function probeLinkFor(client: MqttClient, log: Logger): ProbeLink {
   return {
     subscribe: (topic, done) => client.subscribe(topic, { qos: 1 }, (err, granted) => done(err ?? undefined, (granted ?? []).map((g) => g.qos))),
-    unsubscribe: (topic) => client.unsubscribe(topic, (err) => err && log.debug('probe unsubscribe failed', { error: errorMessage(err) })),
+    unsubscribe: (topic, done) =>
+      client.unsubscribe(topic, (err) => {
+        if (err) log.debug('probe unsubscribe failed', { error: errorMessage(err) });
+        done();
+      }),
     publish: (topic, payload, done) => client.publish(topic, payload, { qos: 1, retain: false }, (err) => done(err ?? undefined)),
   };
 }

@@ -8,7 +8,13 @@
  *        │ ≥ 0x80: we may not read it      │ ≥ 0x80: refused                └ not within `timeout` ─► not-delivered
  *        ▼                                 ▼
  *   (probe still published) ─PUBACK ok─► unverifiable
- *   then UNSUBSCRIBE data (we do not want our own telemetry back).
+ *   then UNSUBSCRIBE data (we do not want our own telemetry back) ─UNSUBACK─► verdict to the uplink.
+ *
+ * While the subscription lasts nothing else may be sent on the data topic: `onProbing`
+ * asks the uplink to hold its drain from before the SUBSCRIBE, and the verdict (which
+ * lets it send again) comes only with the UNSUBACK. Our own readings would otherwise come
+ * back to us, and aedes closes a connection whose PUBACK names a message its UNSUBSCRIBE
+ * has already dropped from the session ("no such packet").
  *
  * The probe is a valid, empty data batch ({"v":1,"gw":…,"r":[],"probe":"…"}) so consumers
  * that decode batches see zero readings. The verdict tells the uplink whether the drain may
@@ -30,13 +36,14 @@ export interface DeliveryStatus {
   /** Last time a probe came back (clock ms). */
   verifiedAt: number | null;
   /** Where the running probe is; null when none runs. */
-  step: 'subscribing' | 'publishing' | 'awaiting-echo' | null;
+  step: 'subscribing' | 'publishing' | 'awaiting-echo' | 'unsubscribing' | null;
 }
 
 /** The three MQTT operations a probe needs, on the current connection. */
 export interface ProbeLink {
   subscribe(topic: string, done: (err: Error | undefined, grantedQos: number[]) => void): void;
-  unsubscribe(topic: string): void;
+  /** done: the UNSUBACK arrived, or the request failed (then the connection is going). */
+  unsubscribe(topic: string, done: () => void): void;
   publish(topic: string, payload: Buffer, done: (err: Error | undefined) => void): void;
 }
 
@@ -48,8 +55,10 @@ export interface DeliveryProofOptions {
   timeout: number;
   /** Probe again this often while online. */
   interval: number;
-  /** Called with each verdict; false means "do not send: the broker drops what it acknowledges". */
+  /** Called with each verdict, once unsubscribed; false means "do not send: the broker drops what it acknowledges". */
   onVerdict: (maySend: boolean, status: DeliveryStatus) => void;
+  /** A probe starts: send nothing on the topic until the next verdict. */
+  onProbing?: () => void;
 }
 
 /** After a failed round trip, try again this soon (or at `interval`, if shorter). */
@@ -62,7 +71,7 @@ export class DeliveryProof {
   private probeSeq = 0;
   private expected: Buffer | undefined;
   private link: ProbeLink | undefined;
-  private timers: { timeout?: TimerHandle; next?: TimerHandle } = {};
+  private timers: { timeout?: TimerHandle; next?: TimerHandle; unsubscribed?: TimerHandle } = {};
 
   constructor(private readonly o: DeliveryProofOptions) {
     this.status = { state: 'pending', topic: o.topic, detail: null, verifiedAt: null, step: null };
@@ -87,6 +96,7 @@ export class DeliveryProof {
     this.status.step = null;
     this.o.clock.clearTimeout(this.timers.timeout);
     this.o.clock.clearTimeout(this.timers.next);
+    this.o.clock.clearTimeout(this.timers.unsubscribed);
     this.timers = {};
   }
 
@@ -114,6 +124,7 @@ export class DeliveryProof {
     if (!link) return;
     const session = this.session;
     const payload = Buffer.from(`{"v":1,"gw":${JSON.stringify(this.o.gatewayId)},"r":[],"probe":"${this.o.clock.now()}-${++this.probeSeq}"}`);
+    this.o.onProbing?.();
     this.status.step = 'subscribing';
     link.subscribe(this.o.topic, (err, granted) => {
       if (session !== this.session) return;
@@ -141,12 +152,29 @@ export class DeliveryProof {
     this.o.clock.clearTimeout(this.timers.timeout);
     this.timers.timeout = undefined;
     this.expected = undefined;
-    this.status = { ...this.status, state, detail, step: null };
-    link?.unsubscribe(this.o.topic);
+    const settled: DeliveryStatus = { ...this.status, state, detail, step: null };
     const again = state === 'not-delivered' ? Math.min(this.o.interval, PROBE_RETRY_MS) : this.o.interval;
     this.o.clock.clearTimeout(this.timers.next);
     this.timers.next = this.o.clock.setTimeout(() => this.probe(), again);
-    this.o.onVerdict(state !== 'not-delivered', this.current);
+    if (!link) {
+      this.status = settled;
+      return;
+    }
+    // The verdict stands once the subscription is gone (UNSUBACK), or after `timeout` from a
+    // broker that never answers it: the drain stays held until then (see the header).
+    this.status.step = 'unsubscribing';
+    const session = this.session;
+    let applied = false;
+    const apply = () => {
+      if (applied || session !== this.session) return;
+      applied = true;
+      this.o.clock.clearTimeout(this.timers.unsubscribed);
+      this.timers.unsubscribed = undefined;
+      this.status = settled;
+      this.o.onVerdict(state !== 'not-delivered', this.current);
+    };
+    this.timers.unsubscribed = this.o.clock.setTimeout(apply, this.o.timeout);
+    link.unsubscribe(this.o.topic, apply);
   }
 }
 

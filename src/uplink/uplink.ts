@@ -141,6 +141,8 @@ export class Uplink {
       timeout: proof.timeout,
       interval: proof.interval,
       onVerdict: (maySend, status) => this.onDeliveryVerdict(maySend, status),
+      // Nothing on the data topic while the probe is subscribed to it (see delivery-proof.ts).
+      onProbing: () => this.drain.quiesce(),
     });
   }
 
