@@ -30,14 +30,18 @@ export interface ReadJob {
 }
 
 /**
- * When a point with this interval is first due: now, counted on the interval's grid
- * (the last multiple of the interval, in epoch ms, at or before now). Later cycles stay on
- * that grid, so every point and device with the same interval falls due in the same
- * millisecond: twenty meters polled every second are read in one event-loop wake-up, not
- * twenty, and their samples are taken together.
+ * When a point read at `now` is next due. Polls run on the interval's grid (multiples of
+ * the interval in epoch ms), so every point and device with the same interval falls due in
+ * the same millisecond: twenty meters polled every second are read in one event-loop
+ * wake-up, not twenty, and their samples are taken together. On the grid that is the next
+ * multiple after `due`, skipping those already missed; the first read (at start, off the
+ * grid) is followed by the first multiple at least half an interval later.
  */
-export function alignedStart(now: number, intervalMs: number): number {
-  return intervalMs > 0 ? now - (now % intervalMs) : now;
+export function nextDue(now: number, due: number, intervalMs: number): { next: number; missed: number } {
+  if (intervalMs <= 0) return { next: now, missed: 0 };
+  if (due % intervalMs !== 0) return { next: Math.ceil((now + intervalMs / 2) / intervalMs) * intervalMs, missed: 0 };
+  const missed = Math.max(0, Math.floor((now - due) / intervalMs));
+  return { next: due + (missed + 1) * intervalMs, missed };
 }
 
 /**
@@ -79,7 +83,7 @@ export class DeviceState {
       length: s.length,
       words: s.register === 'coil' || s.register === 'discrete' ? 1 : wordCount(s),
       intervalMs: s.interval ?? config.interval,
-      nextDue: alignedStart(now, s.interval ?? config.interval),
+      nextDue: now,
     }));
   }
 
@@ -104,9 +108,9 @@ export class DeviceState {
     if (due.length === 0) return false;
     let overran = false;
     for (const p of due) {
-      const missed = Math.floor((now - p.nextDue) / p.intervalMs);
+      const { next, missed } = nextDue(now, p.nextDue, p.intervalMs);
       if (missed >= 1) overran = true;
-      p.nextDue += (missed + 1) * p.intervalMs;
+      p.nextDue = next;
     }
     this.noteOverrun(overran);
     this.cycleAnswered = false;

@@ -13,6 +13,9 @@ import * as path from 'node:path';
  *    2.x "%e %S" (e: 1 rising, 2 falling; S = seconds.nanoseconds);
  *  - gpioset holds the line until SIGTERM; the kernel frees it only when the process has
  *    exited (here 300 ms after the signal), and a second request meanwhile fails EBUSY.
+ *    The kernel frees a line however its holder ends, so the fake takes the line (its lock
+ *    file) only once its SIGTERM handler, which gives it back, is installed: a SIGTERM while
+ *    node is still starting ends the fake before it holds anything (as it ends the real one).
  * Every call is appended to calls.log.
  */
 export function fakeGpiodTools(dir: string, version: 1 | 2): string {
@@ -46,8 +49,8 @@ function monoNs() { return process.hrtime.bigint(); }
       'gpioset',
       `const o = opts({ '--mode': true, '-m': true }); if (o.values['--mode'] !== 'signal' || o.pos.length !== 2) die('invalid arguments');
 const [pin, value] = o.pos[1].split('='); const lockFile = (${lockPath})(pin);
-try { fs.writeFileSync(lockFile, value, { flag: 'wx' }); } catch { die('error setting the GPIO line values: Device or resource busy'); }
 process.on('SIGTERM', () => setTimeout(() => { fs.rmSync(lockFile, { force: true }); process.exit(0); }, 300));
+try { fs.writeFileSync(lockFile, value, { flag: 'wx' }); } catch { die('error setting the GPIO line values: Device or resource busy'); }
 setInterval(() => {}, 1 << 30);`,
     );
     write(
@@ -68,8 +71,8 @@ process.stdout.write(o.flags.has('--numeric') ? '1\\n' : '"' + o.pos[0] + '"=act
       'gpioset',
       `const o = opts({ '--chip': true, '-c': true }); if (!o.values['--chip'] || o.pos.length !== 1) die('invalid arguments');
 const [pin, value] = o.pos[0].split('='); const lockFile = (${lockPath})(pin);
-try { fs.writeFileSync(lockFile, value, { flag: 'wx' }); } catch { die('unable to request lines on chip ' + o.values['--chip'] + ': Device or resource busy'); }
 process.on('SIGTERM', () => setTimeout(() => { fs.rmSync(lockFile, { force: true }); process.exit(0); }, 300));
+try { fs.writeFileSync(lockFile, value, { flag: 'wx' }); } catch { die('unable to request lines on chip ' + o.values['--chip'] + ': Device or resource busy'); }
 setInterval(() => {}, 1 << 30);`,
     );
     write(
