@@ -58,22 +58,25 @@ export function configureDisk(db: Database.Database, plan: DiskPlan): boolean {
 /**
  * After acks: hand free pages back. With rows left, only when at least half the file is
  * free, a bounded step at a time (moving live pages costs SD-card writes). When the outbox
- * is empty and there is something worth it (free pages, or a WAL past half its limit):
- * everything, then the WAL is checkpointed and truncated. Returns pages handed back.
+ * is empty, `emptyReclaim` allows it, and there is something worth it (free pages, or a
+ * WAL past half its limit): everything, then the WAL is checkpointed and truncated (the
+ * caller rations that: see Outbox.afterDelete). Returns pages handed back, and whether the
+ * empty-outbox reclaim ran.
  */
-export function reclaim(db: Database.Database, file: string, plan: DiskPlan, empty: boolean): number {
+export function reclaim(db: Database.Database, file: string, plan: DiskPlan, empty: boolean, emptyReclaim = true): { pages: number; emptied: boolean } {
+  if (empty && !emptyReclaim) return { pages: 0, emptied: false };
   const free = db.pragma('freelist_count', { simple: true }) as number;
   if (empty) {
-    if (free < EMPTY_RECLAIM_MIN_PAGES && walBytes(file) <= plan.walLimitBytes / 2) return 0;
+    if (free < EMPTY_RECLAIM_MIN_PAGES && walBytes(file) <= plan.walLimitBytes / 2) return { pages: 0, emptied: false };
     db.pragma('incremental_vacuum');
     db.pragma('wal_checkpoint(TRUNCATE)');
-    return free;
+    return { pages: free, emptied: true };
   }
-  if (free < RECLAIM_MIN_PAGES) return 0;
+  if (free < RECLAIM_MIN_PAGES) return { pages: 0, emptied: false };
   const pages = db.pragma('page_count', { simple: true }) as number;
-  if (free * 2 < pages) return 0;
+  if (free * 2 < pages) return { pages: 0, emptied: false };
   db.pragma(`incremental_vacuum(${RECLAIM_STEP_PAGES})`);
-  return Math.min(free, RECLAIM_STEP_PAGES);
+  return { pages: Math.min(free, RECLAIM_STEP_PAGES), emptied: false };
 }
 
 /** Bytes on disk now: the database's pages plus the WAL file. */

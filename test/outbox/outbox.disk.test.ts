@@ -58,3 +58,30 @@ test('after a drain the space comes back: database and WAL shrink', (t) => {
   const drained = onDisk(file);
   assert.ok(drained.db + drained.wal < 256 * 1024, `after the drain: db ${drained.db} + wal ${drained.wal} bytes, expected < 256 KiB`);
 });
+
+test('a live outbox that empties after each ack hands its free pages back at most once a minute; a drained backlog at once', (t) => {
+  const { ob, file, clock } = open(t, { flushRows: 1000 });
+  const fill = (n: number) => {
+    const from = ob.stats().lastSeq + 1;
+    for (let i = 0; i < n; i++) ob.add(reading(`s${i % 50}`, 1_700_000_000_000 + i, i));
+    ob.flush();
+    for (let seq = from; seq < from + n; seq += 500) ob.ackReadings(seq, seq + 499);
+    assert.equal(ob.stats().depth, 0);
+    const d = onDisk(file);
+    return d.db + d.wal;
+  };
+  // 10 000 readings are ~290 KB: more than 64 free pages (256 KiB) once acknowledged, and
+  // fewer than the 50 000 of a backlog that comes back at once.
+  const first = fill(10_000);
+  assert.ok(first < 128 * 1024, `the first time it empties, the pages come back (${first} bytes)`);
+  clock.advance(30_000);
+  const again = fill(10_000);
+  assert.ok(again > 256 * 1024, `30 s later they stay for the next commits to reuse (${again} bytes)`);
+  clock.advance(30_000);
+  const minute = fill(10_000);
+  assert.ok(minute < 128 * 1024, `a minute after the last time they come back again (${minute} bytes)`);
+  // A drain of 200 000 readings (~6 MB, a backlog) comes back at once, 1 s after the last time.
+  clock.advance(1_000);
+  const drained = fill(200_000);
+  assert.ok(drained < 256 * 1024, `after a drain: ${drained} bytes, expected < 256 KiB`);
+});
