@@ -10,6 +10,7 @@
 import { CHUNK_MAX_READINGS, ChunkView, ChunkWriter, type ChunkRow } from './chunk';
 import { ReadingBatch, type ChunkSegment } from './reading-batch';
 import type { Statements } from './sql';
+import type { StoredReading } from './types';
 
 export class ChunkStore {
   private readonly writer: ChunkWriter;
@@ -33,7 +34,7 @@ export class ChunkStore {
 
   /** Forget readings staged by a commit that failed part way (its transaction rolled back). */
   discardStaged(): void {
-    if (this.writer.length) this.writer.take();
+    this.writer.clear();
   }
 
   /** Insert what push() staged (call before the transaction ends). */
@@ -75,13 +76,10 @@ export class ChunkStore {
     return new ReadingBatch(segments, this.sensorNames, more);
   }
 
-  /** The chunk holding seq, or undefined. */
-  chunkOf(seq: number): ChunkView | undefined {
-    const row = this.st.chunkAt.get(seq);
-    if (!row || row.last < seq) return undefined;
-    const view = new ChunkView(row);
-    const i = view.indexAfter(seq - 1);
-    return i < view.n && view.seq(i) === seq ? view : undefined;
+  /** The stored reading with this seq, or undefined. */
+  reading(seq: number): StoredReading | undefined {
+    const batch = this.peek(seq - 1, 1);
+    return batch.length === 1 && batch.seq(0) === seq ? batch.toStoredReadings()[0] : undefined;
   }
 
   /** Remove every reading with from <= seq <= to. Returns how many were removed. */
@@ -146,7 +144,7 @@ export class ChunkStore {
       else this.rewriter.pushFrom(view, i);
     }
     if (dropped === 0) {
-      this.rewriter.take(); // nothing to change; discard the copy
+      this.rewriter.clear(); // nothing to change; discard the copy
       return 0;
     }
     if (this.rewriter.length === 0) {

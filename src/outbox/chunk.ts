@@ -155,8 +155,13 @@ export class ChunkWriter {
     put(this.ts, l.ts);
     put(this.value, l.value);
     const row = { first: this.firstSeq, last: this.lastSeq, n, ts: this.firstTs, data, texts: this.texts.length ? JSON.stringify(this.texts) : null };
+    this.clear();
+    return row;
+  }
+
+  /** Start over without building a row. */
+  clear(): void {
     this.n = 0;
     this.texts = [];
-    return row;
   }
 }

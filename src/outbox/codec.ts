@@ -21,10 +21,6 @@ export function packQualityFlags(q: Quality, flags: number): number {
   return (flags << 2) | QUALITY_CODE[q];
 }
 
-export function unpackQualityFlags(packed: number): { quality: Quality; flags: number } {
-  return { quality: qualityFromCode(packed & 3), flags: packed >>> 2 };
-}
-
 /** JSON text for MessageProperties; Buffers travel as base64. */
 export function encodeProperties(p: MessageProperties | undefined): string | null {
   if (!p) return null;

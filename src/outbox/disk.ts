@@ -60,23 +60,23 @@ export function configureDisk(db: Database.Database, plan: DiskPlan): boolean {
  * free, a bounded step at a time (moving live pages costs SD-card writes). When the outbox
  * is empty, `emptyReclaim` allows it, and there is something worth it (free pages, or a
  * WAL past half its limit): everything, then the WAL is checkpointed and truncated (the
- * caller rations that: see Outbox.afterDelete). Returns pages handed back, and whether the
- * empty-outbox reclaim ran.
+ * caller rations that: see Outbox.afterDelete). Returns true when that empty-outbox
+ * reclaim ran.
  */
-export function reclaim(db: Database.Database, file: string, plan: DiskPlan, empty: boolean, emptyReclaim = true): { pages: number; emptied: boolean } {
-  if (empty && !emptyReclaim) return { pages: 0, emptied: false };
+export function reclaim(db: Database.Database, file: string, plan: DiskPlan, empty: boolean, emptyReclaim = true): boolean {
+  if (empty && !emptyReclaim) return false;
   const free = db.pragma('freelist_count', { simple: true }) as number;
   if (empty) {
-    if (free < EMPTY_RECLAIM_MIN_PAGES && walBytes(file) <= plan.walLimitBytes / 2) return { pages: 0, emptied: false };
+    if (free < EMPTY_RECLAIM_MIN_PAGES && walBytes(file) <= plan.walLimitBytes / 2) return false;
     db.pragma('incremental_vacuum');
     db.pragma('wal_checkpoint(TRUNCATE)');
-    return { pages: free, emptied: true };
+    return true;
   }
-  if (free < RECLAIM_MIN_PAGES) return { pages: 0, emptied: false };
+  if (free < RECLAIM_MIN_PAGES) return false;
   const pages = db.pragma('page_count', { simple: true }) as number;
-  if (free * 2 < pages) return { pages: 0, emptied: false };
+  if (free * 2 < pages) return false;
   db.pragma(`incremental_vacuum(${RECLAIM_STEP_PAGES})`);
-  return { pages: Math.min(free, RECLAIM_STEP_PAGES), emptied: false };
+  return false;
 }
 
 /** Bytes on disk now: the database's pages plus the WAL file. */

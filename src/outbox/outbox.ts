@@ -20,8 +20,7 @@ import type { Clock, TimerHandle } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { ChunkStore } from './chunk-store';
-import { TEXT_BIT, type ChunkView } from './chunk';
-import { decodeProperties, encodeProperties, unpackQualityFlags } from './codec';
+import { decodeProperties, encodeProperties } from './codec';
 import { bytesOnDisk, configureDisk, diskPlan, reclaim, type DiskPlan } from './disk';
 import { evict, EVICT_LOW_WATER, overBudget, usedBytes, type Budget } from './eviction';
 import { PendingRows } from './pending';
@@ -60,7 +59,7 @@ const REJECTED_KEEP = 10_000;
 const MAX_RETRY_MS = 30_000;
 const PRIORITY_CODE = { event: 0, result: 1 } as const;
 /** An empty outbox hands its free pages back at most this often (see afterDelete)… */
-export const EMPTY_RECLAIM_EVERY_MS = 60_000;
+const EMPTY_RECLAIM_EVERY_MS = 60_000;
 /** …or at once after holding this many readings (about 1.5 MB): a drained backlog. */
 const BACKLOG_RECLAIM_READINGS = 50_000;
 
@@ -247,9 +246,9 @@ export class Outbox {
       const readingSeqs: number[] = [];
       let messages = 0;
       for (const seq of seqs) {
-        const chunk = this.chunks.chunkOf(seq);
-        if (chunk) {
-          this.st.insertRejected.run(seq, 'reading', JSON.stringify(this.toStoredReading(chunk, seq)), reason, at);
+        const reading = this.chunks.reading(seq);
+        if (reading) {
+          this.st.insertRejected.run(seq, 'reading', JSON.stringify(reading), reason, at);
           readingSeqs.push(seq);
           continue;
         }
@@ -364,8 +363,7 @@ export class Outbox {
       // pages at once: handing them back each time (vacuum, truncating checkpoint) was the
       // largest single cost at 10 000 readings/s. So: once a minute, or at once after a backlog.
       const allowed = now - this.emptyReclaimAt >= EMPTY_RECLAIM_EVERY_MS || this.peakDepth >= BACKLOG_RECLAIM_READINGS;
-      const r = reclaim(this.db, this.opts.path, this.disk, empty, allowed);
-      if (r.emptied) {
+      if (reclaim(this.db, this.opts.path, this.disk, empty, allowed)) {
         this.emptyReclaimAt = now;
         this.peakDepth = 0;
       }
@@ -411,13 +409,6 @@ export class Outbox {
   private internCached(name: string, id: number): void {
     this.sensorIds.set(name, id);
     this.sensorNames.set(id, name);
-  }
-
-  private toStoredReading(chunk: ChunkView, seq: number): StoredReading {
-    const i = chunk.indexAfter(seq - 1);
-    const { quality, flags } = unpackQualityFlags(chunk.qf[i] & ~TEXT_BIT);
-    const id = chunk.sensor[i];
-    return { seq, sensor: this.sensorNames.get(id) ?? `#${id}`, ts: chunk.ts[i], value: chunk.text(i) ?? chunk.value[i], quality, flags };
   }
 
   /**
