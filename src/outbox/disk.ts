@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
+import { pageStats } from './page-stats';
 
 const MIN_WAL = 16 * 1024;
 /** The schema's own pages (tables, indexes, pointer map) with room for a few rows. */
@@ -65,7 +66,8 @@ export function configureDisk(db: Database.Database, plan: DiskPlan): boolean {
  */
 export function reclaim(db: Database.Database, file: string, plan: DiskPlan, empty: boolean, emptyReclaim = true): boolean {
   if (empty && !emptyReclaim) return false;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
+  const stats = pageStats(db);
+  const free = stats.freePages();
   if (empty) {
     if (free < EMPTY_RECLAIM_MIN_PAGES && walBytes(file) <= plan.walLimitBytes / 2) return false;
     db.pragma('incremental_vacuum');
@@ -73,17 +75,15 @@ export function reclaim(db: Database.Database, file: string, plan: DiskPlan, emp
     return true;
   }
   if (free < RECLAIM_MIN_PAGES) return false;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  if (free * 2 < pages) return false;
+  if (free * 2 < stats.pageCount()) return false;
   db.pragma(`incremental_vacuum(${RECLAIM_STEP_PAGES})`);
   return false;
 }
 
 /** Bytes on disk now: the database's pages plus the WAL file. */
 export function bytesOnDisk(db: Database.Database, file: string): number {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  return pages * pageSize + walBytes(file);
+  const stats = pageStats(db);
+  return stats.pageCount() * stats.pageSize + walBytes(file);
 }
 
 function walBytes(file: string): number {

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChunkStore } from './chunk-store';
+import { pageStats } from './page-stats';
 import type { Statements } from './sql';
 
 /** Eviction brings usage down to this fraction of the limit. */
@@ -27,10 +28,8 @@ export interface Evicted {
 
 /** Bytes of the pages in use (free-list pages are reused before the file grows). */
 export function usedBytes(db: Database.Database): number {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
-  return (pages - free) * pageSize;
+  const s = pageStats(db);
+  return (s.pageCount() - s.freePages()) * s.pageSize;
 }
 
 /** True when either limit is exceeded. */
