@@ -27,6 +27,9 @@ export interface DataBatch {
 /** Sensors whose JSON prefix is remembered (the configured sensors, with room to spare). */
 const MAX_CACHED_SENSORS = 10_000;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const isAscii = (s: string) => !NON_ASCII.test(s);
+
 /**
  * Writes data messages as text directly, one reading at a time: the same bytes as
  * JSON.stringify of a DataBatch, without building a WireReading array per reading
@@ -35,15 +38,22 @@ const MAX_CACHED_SENSORS = 10_000;
  */
 export class BatchEncoder {
   private readonly head: string;
+  private readonly headWide: boolean;
+  /** `["sensor",` of each ASCII id seen (the only ones cached). */
   private readonly prefixes = new Map<string, string>();
 
   constructor(gatewayId: string) {
     this.head = `{"v":${BATCH_FORMAT_VERSION},"gw":${JSON.stringify(gatewayId)},"r":[`;
+    this.headWide = !isAscii(this.head);
   }
 
   /** Encode rows; rows with seq <= replayedUpTo get the REPLAYED flag. */
   encode(rows: ReadingSource, replayedUpTo: number): Buffer {
     let text = this.head;
+    // Ids are ASCII (the config's id patterns) and so is JSON of a number: the text is
+    // written one byte per character unless a string value (or an id an old outbox
+    // holds) is not, which spares Buffer.from a UTF-8 length scan of the whole text.
+    let wide = this.headWide;
     // Readings of one sample tick share their timestamp: write its text once.
     let lastTs = Number.NaN;
     let tsText = '';
@@ -58,19 +68,18 @@ export class BatchEncoder {
       // V8 keeps every String(number) in its number-string cache, which promotes a string
       // per distinct value into the old generation (heap growth under load).
       const json = JSON.stringify(value);
+      if (typeof value === 'string' && !isAscii(json)) wide = true;
+      const sensor = rows.sensor(i);
+      let prefix = this.prefixes.get(sensor);
+      if (prefix === undefined) {
+        prefix = `[${JSON.stringify(sensor)},`;
+        if (!isAscii(prefix)) wide = true;
+        else if (this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
+      }
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
-      text += `${i === 0 ? '' : ','}${this.prefix(rows.sensor(i))}${tsText},${json},${qualityCode(rows.quality(i))},${flags}]`;
+      text += `${i === 0 ? '' : ','}${prefix}${tsText},${json},${qualityCode(rows.quality(i))},${flags}]`;
     }
-    return Buffer.from(`${text}]}`);
-  }
-
-  private prefix(sensor: string): string {
-    let p = this.prefixes.get(sensor);
-    if (p === undefined) {
-      p = `[${JSON.stringify(sensor)},`;
-      if (this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, p);
-    }
-    return p;
+    return Buffer.from(`${text}]}`, wide ? 'utf8' : 'latin1');
   }
 }
 

@@ -15,6 +15,19 @@ test('data batch: [sensor, ts, value, q, flags], REPLAYED added up to the given 
   assert.throws(() => decodeBatch('{"v":2}'));
 });
 
+test('data batch: a text value outside ASCII is sent as UTF-8, the same bytes as JSON.stringify', () => {
+  const rows = [
+    { seq: 1, sensor: 'a', ts: 100, value: 21.5, quality: 'good' as const, flags: 0 },
+    { seq: 2, sensor: 'mode', ts: 100, value: 'Füllen 25 °C ✓', quality: 'good' as const, flags: 0 },
+  ];
+  const bytes = encodeBatch('gw1', rows, 0);
+  const expected = JSON.stringify({ v: 1, gw: 'gw1', r: rows.map((r) => [r.sensor, r.ts, r.value, 0, 0]) });
+  assert.deepEqual(bytes, Buffer.from(expected, 'utf8'));
+  assert.equal(decodeBatch(bytes).r[1][2], 'Füllen 25 °C ✓');
+  // All ASCII (one byte a character either way): still exactly the UTF-8 bytes.
+  assert.deepEqual(encodeBatch('gw1', rows.slice(0, 1), 0), Buffer.from(JSON.stringify({ v: 1, gw: 'gw1', r: [['a', 100, 21.5, 0, 0]] })));
+});
+
 test('topics: commands are exactly one level below cmd/; results are not commands', () => {
   const tp = uplinkTopics('fieldgate', 'gw1');
   assert.equal(tp.status, 'fieldgate/gw1/status');
