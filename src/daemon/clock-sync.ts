@@ -24,9 +24,9 @@ export class ClockSyncProbe {
     private readonly root = '/',
   ) {}
 
-  isSynced(): boolean {
+  /** `now`: the wall clock, when the caller has just read it (one read per reading). */
+  isSynced(now = this.clock.now()): boolean {
     if (this.mode === 'assume') return true;
-    const now = this.clock.now();
     if (now - this.checkedAt < RECHECK_MS && now >= this.checkedAt) return this.synced;
     this.checkedAt = now;
     this.synced = this.probe(now);

@@ -134,8 +134,10 @@ export class Gateway {
     this.outbox.close();
   }
 
-  /** A raw sample from a driver: into its pipeline, then to every sink. Synchronous. */
-  ingest(sensor: string, value: ReadingValue, quality: Quality = 'good', ts = this.clock.now()): void {
+  /** A raw sample from a driver (taken at `sampledAt`, default now): into its pipeline, then to every sink. Synchronous. */
+  ingest(sensor: string, value: ReadingValue, quality: Quality = 'good', sampledAt?: number): void {
+    const now = this.clock.now();
+    const ts = sampledAt ?? now;
     const state = this.table.raw(sensor, value, ts, quality);
     const pipeline = this.pipelines.get(sensor);
     if (!state || !pipeline) {
@@ -147,7 +149,7 @@ export class Gateway {
       }
       return;
     }
-    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced() ? 0 : ReadingFlag.CLOCK_UNSYNCED };
+    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(now) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
     const waiters = this.traceWaiters.get(sensor);
     let out: Reading | null;
     if (waiters) {
