@@ -24,7 +24,8 @@ import { systemHealth } from './system-health';
 import { assessHealth, EvictionWatch } from './health';
 import { AlarmRegistry } from './alarms';
 import { ActuatorStates } from './actuator-state';
-import { SensorMonitor } from './sensor-monitor';
+import { sensorCondition, SensorMonitor, type SensorView } from './sensor-monitor';
+import type { SensorState } from './sensor-table';
 import { intParam, onlyParams, RequestHandler, type RequestKind } from '../commands/requests';
 import type { LogRing } from '../core/log-ring';
 import type { TimerHandle } from '../core/clock';
@@ -260,7 +261,7 @@ export class Daemon implements GatewayView {
     this.wasOnline = online;
     this.actuatorStates.check(now, this.arbiter.status(), reconnected);
     if (reconnected) this.publishAlarms();
-    this.sensorMonitor.check(now, this.sensors(now));
+    this.sensorMonitor.check(now, this.gateway.table.values(), this.sensorView);
     this.deployer?.tick();
   }
 
@@ -472,7 +473,14 @@ export class Daemon implements GatewayView {
   }
 
   sensors(now = this.clock.now()): SensorRow[] {
-    return this.gateway.table.all().map((s) => ({
+    return this.gateway.table.all().map((s) => this.sensorView.row(s, now));
+  }
+
+  /** A sensor table state as the CLI and the sensor events show it. */
+  private readonly sensorView: SensorView<SensorState> = {
+    id: (s) => s.id,
+    condition: (s, now) => sensorCondition(this.gateway.table.stateIsStale(s, now), s.last?.quality),
+    row: (s, now) => ({
       id: s.id,
       driver: s.driver,
       value: s.last?.value,
@@ -480,11 +488,11 @@ export class Daemon implements GatewayView {
       quality: s.last?.quality,
       ts: s.last?.ts,
       ageMs: s.last ? now - s.last.ts : undefined,
-      stale: this.gateway.table.isStale(s.id, now),
+      stale: this.gateway.table.stateIsStale(s, now),
       errors: s.errors,
       lastError: s.lastError,
-    }));
-  }
+    }),
+  };
 
   async readFresh(sensor: string, timeoutMs: number): Promise<StageTrace> {
     const { steps, out, raw } = await this.gateway.nextTrace(sensor, timeoutMs);

@@ -12,7 +12,22 @@ import type { SensorRow } from './view';
  * the last one is the truth). When many sensors change in one tick (a bus went
  * down) one summary event lists them instead of one event each.
  */
-type Condition = 'ok' | 'stale' | 'bad';
+export type Condition = 'ok' | 'stale' | 'bad';
+
+/** How the monitor reads a sensor of whatever shape its caller holds. */
+export interface SensorView<T> {
+  id(s: T): string;
+  condition(s: T, now: number): Condition;
+  /** The row an event is made from (only for a sensor whose condition is published). */
+  row(s: T, now: number): SensorRow;
+}
+
+/** The condition a row shows: stale first (it stopped), then bad quality. */
+export function sensorCondition(stale: boolean, quality: string | undefined): Condition {
+  return stale ? 'stale' : quality === 'bad' ? 'bad' : 'ok';
+}
+
+const ROW_VIEW: SensorView<SensorRow> = { id: (r) => r.id, condition: (r) => sensorCondition(r.stale, r.quality), row: (r) => r };
 
 interface Tracked {
   /** The condition last published (ok until something is). */
@@ -48,13 +63,25 @@ export class SensorMonitor {
     this.summaryAbove = opts.summaryAbove ?? 20;
   }
 
-  /** Compare each sensor's condition with what was last published; publish the changes that are due. */
-  check(now: number, rows: readonly SensorRow[]): void {
-    const due = new Map<Condition, SensorRow[]>();
-    for (const r of rows) {
-      const cond: Condition = r.stale ? 'stale' : r.quality === 'bad' ? 'bad' : 'ok';
-      let t = this.tracked.get(r.id);
-      if (!t) this.tracked.set(r.id, (t = { published: 'ok', recent: [] }));
+  /**
+   * Compare each sensor's condition with what was last published; publish the changes
+   * that are due. `view` reads the condition straight off whatever `sensors` holds
+   * (the sensor table's own states), so a tick over 10 000 healthy sensors builds no
+   * row and no tracking entry: only a sensor whose condition changed costs more.
+   */
+  check(now: number, rows: Iterable<SensorRow>): void;
+  check<T>(now: number, sensors: Iterable<T>, view: SensorView<T>): void;
+  check<T>(now: number, sensors: Iterable<T>, view?: SensorView<T>): void {
+    const v = view ?? (ROW_VIEW as unknown as SensorView<T>); // without a view, T is SensorRow (the first overload)
+    let due: Map<Condition, SensorRow[]> | undefined;
+    for (const s of sensors) {
+      const cond = v.condition(s, now);
+      const id = v.id(s);
+      let t = this.tracked.get(id);
+      if (!t) {
+        if (cond === 'ok') continue; // never published: "ok" is what everyone already assumes
+        this.tracked.set(id, (t = { published: 'ok', recent: [] }));
+      }
       if (cond === t.published) continue;
       while (t.recent.length > 0 && t.recent[0] <= now - this.windowMs) t.recent.shift();
       // Rate limit, except that "bad" turning into "stale" (it stopped altogether) is always told.
@@ -63,10 +90,12 @@ export class SensorMonitor {
       t.published = cond;
       t.recent.push(now);
       if (t.recent.length > this.burst) t.recent.shift();
+      due ??= new Map();
       const list = due.get(cond) ?? [];
-      list.push(r);
+      list.push(v.row(s, now));
       due.set(cond, list);
     }
+    if (!due) return;
     for (const [cond, list] of due) {
       if (list.length > this.summaryAbove) this.summary(now, cond, list);
       else for (const r of list) this.one(now, cond, r);

@@ -107,12 +107,21 @@ export class SensorTable implements Sink {
   /** No usable sample for maxAge (counted from the start when there has been none yet). */
   isStale(sensor: string, now: number): boolean {
     const s = this.states.get(sensor);
-    const since = s?.inputTs ?? this.bornAt;
-    if (!s || since === undefined) return true;
-    return now - since > s.maxAgeMs;
+    return s ? this.stateIsStale(s, now) : true;
+  }
+
+  /** isStale() of a state this table handed out (no lookup). */
+  stateIsStale(s: SensorState, now: number): boolean {
+    const since = s.inputTs ?? this.bornAt;
+    return since === undefined || now - since > s.maxAgeMs;
   }
 
   all(): SensorState[] {
     return [...this.states.values()];
+  }
+
+  /** Every state, in configuration order, without copying the list. */
+  values(): IterableIterator<SensorState> {
+    return this.states.values();
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ControlEvent } from '../../src/arbiter/event';
 import { assessHealth, EvictionWatch, type HealthInputs } from '../../src/daemon/health';
-import { SensorMonitor } from '../../src/daemon/sensor-monitor';
+import { SensorMonitor, type SensorView } from '../../src/daemon/sensor-monitor';
 import type { SensorRow } from '../../src/daemon/view';
 
 const base: HealthInputs = {
@@ -71,4 +71,25 @@ test('sensor events: one per change, rate-limited per sensor (4 a minute), bad â
   assert.equal(events.length, 1);
   assert.equal(events[0].message, '30 sensors stale: s0, s1, s2, s3, s4, â€¦');
   assert.deepEqual(events[0].details?.drivers, ['bus1']);
+});
+
+test('sensor events from a view: healthy sensors build no row, only a changed one does', () => {
+  const events: ControlEvent[] = [];
+  const m = new SensorMonitor({ publishEvent: (e) => events.push(e) });
+  type State = { id: string; stale: boolean };
+  const states: State[] = Array.from({ length: 1000 }, (_, i) => ({ id: `s${i}`, stale: false }));
+  let rows = 0;
+  const view: SensorView<State> = {
+    id: (s) => s.id,
+    condition: (s) => (s.stale ? 'stale' : 'ok'),
+    row: (s) => (rows++, { id: s.id, driver: 'd', stale: s.stale, errors: 0 }),
+  };
+  m.check(0, states, view);
+  assert.equal(rows, 0);
+  states[7].stale = true;
+  m.check(1000, states, view);
+  assert.equal(rows, 1);
+  assert.deepEqual(events.map((e) => [e.type, e.source]), [['sensor.stale', 's7']]);
+  m.check(2000, states, view);
+  assert.equal(rows, 1, 'a condition already published is not built again');
 });
