@@ -27,7 +27,7 @@ export interface DataBatch {
 /** Sensors whose JSON prefix is remembered (the configured sensors, with room to spare). */
 const MAX_CACHED_SENSORS = 10_000;
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const isAscii = (s: string) => !NON_ASCII.test(s);
 
 /**
