@@ -187,7 +187,8 @@ export class ModbusBus {
       });
       return;
     }
-    const wake = Math.min(...lane.devices.map((d) => d.nextWake()));
+    let wake = Infinity;
+    for (const d of lane.devices) wake = Math.min(wake, d.nextWake());
     if (Number.isFinite(wake)) lane.timer = this.clock.setTimeout(() => this.pump(lane), Math.max(0, wake - now));
   }
 

@@ -64,20 +64,25 @@ export function bytesToWords(buf: Buffer, order: WordOrder): number[] {
 }
 
 /**
+ * A one-register point (bool, uint16, int16) from its word: the common case, without an
+ * array or a Buffer per value; BADC/DCBA swap the register's bytes.
+ */
+export function decodeWord(w: number, p: PointShape): number {
+  if (p.type === 'bool') return (w >> (p.bit ?? 0)) & 1;
+  if (p.type !== 'uint16' && p.type !== 'int16') throw new RangeError(`${p.type} needs ${wordCount(p)} register(s), got 1`);
+  if (!Number.isInteger(w) || w < 0 || w > 0xffff) throw new RangeError(`register value ${w} is not a 16-bit word`);
+  const v = bytesSwapped(p.order) ? ((w & 0xff) << 8) | (w >> 8) : w;
+  return p.type === 'int16' ? (v << 16) >> 16 : v;
+}
+
+/**
  * Decode a value from its registers (exactly wordCount(p) words). bool → 0 or 1;
  * 64-bit integers become numbers (exact up to 2^53); strings stop at the first NUL
  * and lose trailing spaces.
  */
 export function decodeRegisters(words: readonly number[], p: PointShape): number | string {
   if (words.length !== wordCount(p)) throw new RangeError(`${p.type} needs ${wordCount(p)} register(s), got ${words.length}`);
-  if (p.type === 'bool') return (words[0] >> (p.bit ?? 0)) & 1;
-  if (p.type === 'uint16' || p.type === 'int16') {
-    // The common case, without a Buffer per value: one register, its bytes swapped for BADC/DCBA.
-    const w = words[0];
-    if (!Number.isInteger(w) || w < 0 || w > 0xffff) throw new RangeError(`register value ${w} is not a 16-bit word`);
-    const v = bytesSwapped(p.order) ? ((w & 0xff) << 8) | (w >> 8) : w;
-    return p.type === 'int16' ? (v << 16) >> 16 : v;
-  }
+  if (p.type === 'bool' || p.type === 'uint16' || p.type === 'int16') return decodeWord(words[0], p);
   const b = wordsToBytes(words, p.order);
   switch (p.type) {
     case 'int32':

@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/core/logger';
-import { decodeRegisters, wordCount, type PointShape } from './codec';
+import { decodeRegisters, decodeWord, wordCount, type PointShape } from './codec';
 import type { ModbusError, ModbusErrorKind } from './errors';
 import { overlapsForbidden, planReads, type AddressRange, type PlanPoint, type ReadRequest } from './planner';
 import { REGISTER_KINDS, type ModbusDeviceConfig, type ModbusPointConfig, type RegisterKind } from './schema';
@@ -97,15 +97,19 @@ export class DeviceState {
 
   /** Earliest time this device will want the bus for reads. */
   nextWake(): number {
-    const due = Math.min(...this.points.map((p) => p.nextDue));
+    let due = Infinity;
+    for (const p of this.points) if (p.nextDue < due) due = p.nextDue;
     return this.status === 'degraded' ? Math.max(due, this.degradedUntil) : due;
   }
 
   /** Start a poll cycle if points are due (and the device is not degraded). Returns true if work was queued. */
   startCycle(now: number): boolean {
     if (this.reads.length > 0 || (this.status === 'degraded' && now < this.degradedUntil)) return false;
-    const due = this.points.filter((p) => p.nextDue <= now);
-    if (due.length === 0) return false;
+    let dueCount = 0;
+    for (const p of this.points) if (p.nextDue <= now) dueCount++;
+    if (dueCount === 0) return false;
+    const all = dueCount === this.points.length;
+    const due = all ? this.points : this.points.filter((p) => p.nextDue <= now);
     let overran = false;
     for (const p of due) {
       const { next, missed } = nextDue(now, p.nextDue, p.intervalMs);
@@ -116,7 +120,6 @@ export class DeviceState {
     this.cycleAnswered = false;
     // Most cycles read every point (one interval per device): that plan is made once and
     // kept until a learned forbidden range changes it. Requests are never modified.
-    const all = due.length === this.points.length;
     const plan = all && this.fullPlan ? this.fullPlan : this.plan(due);
     if (all) this.fullPlan = plan;
     for (const req of plan) this.reads.push({ kind: 'read', req, attempt: 0 });
@@ -139,7 +142,7 @@ export class DeviceState {
   /** The value of point p (one of req.points) in an answered read, scaled. */
   decode(req: ReadRequest<BusPoint>, data: readonly number[], p: BusPoint): number | string {
     const at = p.address - req.start;
-    const raw = decodeRegisters(p.words === 1 ? [data[at]] : data.slice(at, at + p.words), p);
+    const raw = p.words === 1 && p.type !== 'string' ? decodeWord(data[at], p) : decodeRegisters(data.slice(at, at + p.words), p);
     return typeof raw === 'number' ? raw * p.config.scale + p.config.offset : raw;
   }
 

@@ -26,6 +26,11 @@ export interface ModbusTransport {
   onDisconnect(listener: (err: ModbusError) => void): void;
 }
 
+/** FC3/FC4 data: modbus-serial's array of words as it is, unless the answer is longer than asked. */
+function registers(data: (number | boolean)[], count: number): number[] {
+  return (data.length === count ? data : data.slice(0, count)) as number[]; // FC3/FC4 data are numbers
+}
+
 type NodeCallback<T> = (err: Error | null, res: T) => void;
 
 /** A ModbusTransport on modbus-serial: RTU over our framed serial port, or Modbus TCP. */
@@ -103,7 +108,7 @@ export class ModbusSerialTransport implements ModbusTransport {
       else if (table === 'discrete') c.writeFC2(unit, address, count, cb);
       else if (table === 'holding') c.writeFC3(unit, address, count, cb);
       else c.writeFC4(unit, address, count, cb);
-    }).then((res) => res.data.slice(0, count).map(Number));
+    }).then((res) => (table === 'holding' || table === 'input' ? registers(res.data, count) : res.data.slice(0, count).map(Number)));
   }
 
   async write(unit: number, table: 'coil' | 'holding', address: number, values: number[], opts: { timeoutMs: number; multiple: boolean }): Promise<void> {
