@@ -13,13 +13,14 @@ const BENCHES: Record<string, string> = {
   pipeline: 'in-process: sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
   control: 'reading → rules → arbiter → actuator write latency under load (incl. GPIO edge → rule → GPIO output); rule throughput',
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
+  'modbus-steady': 'in-process: CPU of steady 1 Hz Modbus TCP polling (20 slaves × 20 registers), modbus-serial by itself vs fieldgate\'s driver on it',
   outbox: 'outbox disk bytes per reading and insert throughput',
   commands: '20 000 hostile cloud commands into a real daemon: event-loop lag, RSS, exactly one result per real id',
 };
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !BENCHES[name]) {
-  console.error(`usage: npm run bench -- NAME [options]\n\n${Object.entries(BENCHES).map(([k, v]) => `  ${k.padEnd(9)} ${v}`).join('\n')}`);
+  console.error(`usage: npm run bench -- NAME [options]\n\n${Object.entries(BENCHES).map(([k, v]) => `  ${k.padEnd(13)} ${v}`).join('\n')}`);
   process.exit(name ? 2 : 0);
 }
 const script = path.join(__dirname, `bench-${name}.js`);
