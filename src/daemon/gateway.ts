@@ -134,10 +134,13 @@ export class Gateway {
     this.outbox.close();
   }
 
-  /** A raw sample from a driver (taken at `sampledAt`, default now): into its pipeline, then to every sink. Synchronous. */
+  /**
+   * A raw sample from a driver (taken at `sampledAt`, default now): into its pipeline,
+   * then to every sink. Synchronous. At most one clock read: the clock-sync check
+   * reuses `ts` when it is now, and reads the clock itself only if it needs to.
+   */
   ingest(sensor: string, value: ReadingValue, quality: Quality = 'good', sampledAt?: number): void {
-    const now = this.clock.now();
-    const ts = sampledAt ?? now;
+    const ts = sampledAt ?? this.clock.now();
     const state = this.table.raw(sensor, value, ts, quality);
     const pipeline = this.pipelines.get(sensor);
     if (!state || !pipeline) {
@@ -149,7 +152,7 @@ export class Gateway {
       }
       return;
     }
-    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(now) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
+    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(sampledAt === undefined ? ts : undefined) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
     const waiters = this.traceWaiters.get(sensor);
     let out: Reading | null;
     if (waiters) {

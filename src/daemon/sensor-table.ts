@@ -117,7 +117,7 @@ export class SensorTable implements Sink {
   }
 
   all(): SensorState[] {
-    return [...this.states.values()];
+    return [...this.values()];
   }
 
   /** Every state, in configuration order, without copying the list. */
