@@ -2,7 +2,9 @@
 # Installs, from Debian packages, the system tools the test suite talks to when
 # they are missing: mosquitto (real MQTT broker), socat (virtual serial pairs),
 # systemd (systemd-analyze verify), tmux (terminal UI tests), rabbitmq-server (its MQTT
-# plugin, for the uplink's MQTT 5 fallback test; skipped when absent). Needs root or sudo.
+# plugin, for the uplink's MQTT 5 fallback test; skipped when absent), pymodbus (an
+# independent Modbus TCP slave, for Debian's /usr/bin/python3; skipped when absent).
+# Needs root or sudo.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
@@ -11,8 +13,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+/usr/bin/python3 -c 'import pymodbus.server' >/dev/null 2>&1 || need+=(python3-pymodbus python3-serial python3-serial-asyncio)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test-deps: mosquitto, socat, systemd-analyze, tmux, rabbitmq-server present"
+  echo "test-deps: mosquitto, socat, systemd-analyze, tmux, rabbitmq-server, pymodbus present"
   exit 0
 fi
 SUDO=""

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import ModbusRTU from 'modbus-serial';
 import { classifyError, ModbusError } from './errors';
 import { RtuFramedPort } from './rtu-port';
+import { MbapTcpPort } from './tcp-port';
 import type { BusConfig, RegisterKind } from './schema';
 
 /**
@@ -30,6 +31,8 @@ export interface ModbusTransport {
 function registers(data: (number | boolean)[], count: number): number[] {
   return (data.length === count ? data : data.slice(0, count)) as number[]; // FC3/FC4 data are numbers
 }
+
+const openClient = (client: ModbusRTU) => new Promise<void>((resolve, reject) => client.open((err: Error | null) => (err ? reject(err) : resolve())));
 
 type NodeCallback<T> = (err: Error | null, res: T) => void;
 
@@ -60,7 +63,7 @@ export class ModbusSerialTransport implements ModbusTransport {
     const port = new RtuFramedPort(bus);
     const client = new ModbusRTU(port);
     try {
-      await new Promise<void>((resolve, reject) => client.open((err: Error | null) => (err ? reject(err) : resolve())));
+      await openClient(client);
     } catch (err) {
       port.close();
       throw classifyError(err);
@@ -70,10 +73,9 @@ export class ModbusSerialTransport implements ModbusTransport {
   }
 
   private async openTcp(host: string, port: number): Promise<ModbusRTU> {
-    const client = new ModbusRTU();
-    client.setTimeout(this.connectTimeoutMs); // also bounds the TCP connect
+    const client = new ModbusRTU(new MbapTcpPort(host, port, this.connectTimeoutMs));
     try {
-      await client.connectTCP(host, { port });
+      await openClient(client);
     } catch (err) {
       client.destroy(() => undefined);
       throw classifyError(err);

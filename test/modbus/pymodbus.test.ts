@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { ModbusDriver } from '../../drivers/modbus/driver';
+import { SlaveModel, type UnitBank } from '../helpers/modbus-slave';
+import { waitFor } from '../helpers/wait';
+import { assertTypeMatrix, last, modbusConfig, recordingContext } from './context';
+import { typeMatrix } from './type-matrix';
+
+/**
+ * The Modbus TCP path against a slave we did not write: pymodbus (Debian's
+ * python3-pymodbus, installed by scripts/test-deps.sh), serving the type matrix's
+ * words. Skipped, saying so, where that package is missing.
+ */
+const PYTHON = '/usr/bin/python3';
+const SLAVE = path.join(__dirname, '../fixtures/modbus/pymodbus-slave.py');
+const hasPymodbus = spawnSync(PYTHON, ['-c', 'import pymodbus.server'], { stdio: 'ignore' }).status === 0;
+
+/** The bank's non-zero entries by table, as the fixture takes them. */
+function tables(unit: number, bank: UnitBank): Record<string, unknown> {
+  const nonZero = (a: ArrayLike<number>) => {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < a.length; i++) if (a[i] !== 0) out[i] = a[i];
+    assert.ok(Object.keys(out).every((k) => Number(k) < 1024), 'the fixture serves addresses 0-1023');
+    return out;
+  };
+  return { unit, holding: nonZero(bank.holding), input: nonZero(bank.input), coil: nonZero(bank.coils), discrete: nonZero(bank.discrete) };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('modbus tcp against pymodbus: every data type and byte order reads its known value, two units in parallel on one connection', { skip: hasPymodbus ? false : 'python3-pymodbus is not installed (scripts/test-deps.sh installs it)' }, async (t) => {
+  const { sensors, expected } = typeMatrix(new SlaveModel().addUnit(1));
+  const bank = new SlaveModel().addUnit(1);
+  typeMatrix(bank);
+  const port = await freePort();
+  const slave = spawn(PYTHON, [SLAVE, String(port), JSON.stringify(tables(1, bank))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  slave.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  t.after(() => slave.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    slave.stdout.once('data', () => resolve());
+    slave.once('exit', (code) => reject(new Error(`pymodbus slave exited ${code}: ${stderr}`)));
+  });
+
+  // Unit 1 twice under two device names: two lanes whose transactions interleave on one socket.
+  const ctx = recordingContext();
+  const renamed = (prefix: string) => sensors.map((s) => ({ ...s, id: `${prefix}.${String(s.id)}` }));
+  const config = modbusConfig({
+    kind: 'modbus',
+    id: 'py',
+    bus: { type: 'tcp', host: '127.0.0.1', port },
+    devices: [
+      { name: 'a', unit: 1, interval: '100ms', sensors: renamed('a') },
+      { name: 'b', unit: 1, interval: '100ms', sensors: renamed('b') },
+    ],
+  });
+  const driver = new ModbusDriver(config, ctx);
+  t.after(() => driver.stop());
+  await driver.start();
+  const want = new Map([...expected].flatMap(([id, v]) => [[`a.${id}`, v] as const, [`b.${id}`, v] as const]));
+  // The slave may still be binding its port: the bus reconnects until it answers.
+  await waitFor(() => [...want.keys()].every((id) => last(ctx, id)?.quality === 'good'), { what: 'a good reading of every point from pymodbus', timeoutMs: 15_000 });
+  assertTypeMatrix(ctx, want);
+});
