@@ -28,6 +28,9 @@
  * modbus driver each, scale → deadband → MQTT.
  * --cpu-prof DIR runs the daemon under `node --cpu-prof` and leaves its profile in DIR
  * (written when the daemon exits on SIGTERM; the profiler's own cost is in that run's CPU).
+ * --node-flags="FLAGS" puts Node/V8 flags on the daemon's command line (e.g. --trace-gc,
+ * or a flag the unit's ExecStart would carry), split at spaces; its stdout goes to
+ * DIR/daemon.out when --cpu-prof DIR is given, else nowhere.
  * --write-config FILE writes the sim config of the first --sensors and --rate (broker
  * mqtt://127.0.0.1:1883) and exits: e.g. for `fieldgate config check` of 10 000 sensors.
  */
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     'write-config': { type: 'string' },
     tick: { type: 'string', default: '10ms' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
@@ -257,10 +261,13 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
 
   const loadBefore = os.loadavg();
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [];
-  const daemon = spawn(process.execPath, [...profile, BIN, 'run', '--config', cfg, '--rules', path.join(dir, 'rules.d'), '--state', path.join(dir, 'state'), '--socket', socket], {
+  const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+  const daemon = spawn(process.execPath, [...profile, ...nodeFlags, BIN, 'run', '--config', cfg, '--rules', path.join(dir, 'rules.d'), '--state', path.join(dir, 'state'), '--socket', socket], {
     env: process.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (values['cpu-prof']) daemon.stdout.pipe(fs.createWriteStream(path.join(path.resolve(values['cpu-prof']), 'daemon.out'), { flags: 'a' }));
+  else daemon.stdout.resume();
   let stderr = '';
   daemon.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
