@@ -84,6 +84,19 @@ async function rejection(p: Promise<unknown>): Promise<ModbusError> {
   assert.fail('expected a rejection');
 }
 
+/** An open transport to a fresh peer with one read in flight (10 s timeout) that the peer has received. */
+async function inFlight(t: { after(fn: () => Promise<void> | void): void }) {
+  const peer = await startPeer(t);
+  const tr = transportTo(t, peer.port);
+  const dropped: ModbusError[] = [];
+  tr.onDisconnect((e) => dropped.push(e));
+  await tr.open();
+  const reading = tr.read(1, 'holding', 0, 1, 10_000);
+  reading.catch(() => undefined); // awaited by the test; not an unhandled rejection meanwhile
+  await peer.requests(1);
+  return { peer, tr, dropped, reading };
+}
+
 test('modbus tcp: the request goes out as the MBAP frame of the spec, and an answer arriving a byte at a time is read', async (t) => {
   const peer = await startPeer(t);
   const tr = transportTo(t, peer.port);
@@ -119,13 +132,7 @@ for (const [what, length] of [
   ['65 535', 0xffff],
 ] as const) {
   test(`modbus tcp: an MBAP length of ${what} closes the link and fails the request at once, not at its timeout`, async (t) => {
-    const peer = await startPeer(t);
-    const tr = transportTo(t, peer.port);
-    const dropped: ModbusError[] = [];
-    tr.onDisconnect((e) => dropped.push(e));
-    await tr.open();
-    const reading = tr.read(1, 'holding', 0, 1, 10_000);
-    await peer.requests(1);
+    const { peer, tr, dropped, reading } = await inFlight(t);
     const t0 = Date.now();
     const bad = Buffer.from([0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x02, 0x00, 0x01]);
     bad.writeUInt16BE(length, 4);
@@ -156,13 +163,7 @@ test('modbus tcp: a frame whose protocol id is not 0 is not taken for the answer
 });
 
 test('modbus tcp: the peer closing fails the request in flight at once, and the transport opens again', async (t) => {
-  const peer = await startPeer(t);
-  const tr = transportTo(t, peer.port);
-  const dropped: ModbusError[] = [];
-  tr.onDisconnect((e) => dropped.push(e));
-  await tr.open();
-  const reading = tr.read(1, 'holding', 0, 1, 10_000);
-  await peer.requests(1);
+  const { peer, tr, dropped, reading } = await inFlight(t);
   peer.socket().destroy();
   assert.equal((await rejection(reading)).kind, 'port');
   assert.equal(dropped.length, 1);
