@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, encodeBatch } from '../../src/uplink/batch-format';
+import { BatchEncoder, decodeBatch, encodeBatch } from '../../src/uplink/batch-format';
+import type { ReadingSource, StoredReading } from '../../src/outbox/types';
 import { uplinkTopics } from '../../src/uplink/topics';
 
 test('data batch: [sensor, ts, value, q, flags], REPLAYED added up to the given seq, non-finite as null', () => {
@@ -26,6 +27,37 @@ test('data batch: a text value outside ASCII is sent as UTF-8, the same bytes as
   assert.equal(decodeBatch(bytes).r[1][2], 'Füllen 25 °C ✓');
   // All ASCII (one byte a character either way): still exactly the UTF-8 bytes.
   assert.deepEqual(encodeBatch('gw1', rows.slice(0, 1), 0), Buffer.from(JSON.stringify({ v: 1, gw: 'gw1', r: [['a', 100, 21.5, 0, 0]] })));
+});
+
+test('data batch: one encoder, a 3 000-reading batch of mixed ids, values and flags, then a small one: each the bytes of JSON.stringify', () => {
+  const source = (rows: StoredReading[]): ReadingSource => ({
+    length: rows.length,
+    seq: (i) => rows[i].seq,
+    sensor: (i) => rows[i].sensor,
+    ts: (i) => rows[i].ts,
+    value: (i) => rows[i].value,
+    quality: (i) => rows[i].quality,
+    flags: (i) => rows[i].flags,
+  });
+  const expected = (rows: StoredReading[], replayedUpTo: number) =>
+    Buffer.from(JSON.stringify({ v: 1, gw: 'gw-ü', r: rows.map((r) => [r.sensor, r.ts, Number.isFinite(r.value) || typeof r.value === 'string' ? r.value : null, { good: 0, uncertain: 1, bad: 2 }[r.quality], r.seq <= replayedUpTo ? r.flags | 1 : r.flags]) }), 'utf8');
+  const encoder = new BatchEncoder('gw-ü');
+  // 3 000 readings, every fourth a 40-character text with non-ASCII, ids ASCII and not, ts shared in pairs.
+  const big: StoredReading[] = Array.from({ length: 3000 }, (_, i) => ({
+    seq: i + 1,
+    sensor: i % 7 === 0 ? `zone-${i % 5}-Süd` : `meter${i % 50}.r${i % 20}`,
+    ts: 1_700_000_000_000 + Math.floor(i / 2),
+    value: i % 4 === 0 ? `state ${i} — Überdruck ✓ ${'x'.repeat(20)}` : i % 11 === 0 ? Number.POSITIVE_INFINITY : i * 0.001 - 1,
+    quality: (['good', 'uncertain', 'bad'] as const)[i % 3],
+    flags: i % 3 === 0 ? 2 : 0,
+  }));
+  const bytes = encoder.encode(source(big), 1500);
+  assert.ok(bytes.length > 64 * 1024, `${bytes.length} bytes`);
+  assert.deepEqual(bytes, expected(big, 1500));
+  const small = big.slice(1, 4);
+  const second = encoder.encode(source(small), 0);
+  assert.deepEqual(second, expected(small, 0));
+  assert.deepEqual(bytes, expected(big, 1500), 'a returned message is not changed by the next batch');
 });
 
 test('topics: commands are exactly one level below cmd/; results are not commands', () => {
