@@ -260,13 +260,14 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
   await sub.subscribeAsync(`fieldgate/${gw}/data`, { qos: 1 });
 
   const loadBefore = os.loadavg();
-  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [];
+  const profDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+  const profile = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
   const daemon = spawn(process.execPath, [...profile, ...nodeFlags, BIN, 'run', '--config', cfg, '--rules', path.join(dir, 'rules.d'), '--state', path.join(dir, 'state'), '--socket', socket], {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (values['cpu-prof']) daemon.stdout.pipe(fs.createWriteStream(path.join(path.resolve(values['cpu-prof']), 'daemon.out'), { flags: 'a' }));
+  if (profDir) daemon.stdout.pipe(fs.createWriteStream(path.join(profDir, 'daemon.out'), { flags: 'a' }));
   else daemon.stdout.resume();
   let stderr = '';
   daemon.stderr.on('data', (c: Buffer) => (stderr += c.toString()));

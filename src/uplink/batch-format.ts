@@ -83,9 +83,9 @@ export class BatchEncoder {
   }
 }
 
-/** Encode rows; rows with seq <= replayedUpTo get the REPLAYED flag. */
-export function encodeBatch(gatewayId: string, rows: readonly StoredReading[], replayedUpTo: number): Buffer {
-  const source: ReadingSource = {
+/** An array of stored readings as the ReadingSource the encoder reads. */
+export function storedReadingSource(rows: readonly StoredReading[]): ReadingSource {
+  return {
     length: rows.length,
     seq: (i) => rows[i].seq,
     sensor: (i) => rows[i].sensor,
@@ -94,7 +94,11 @@ export function encodeBatch(gatewayId: string, rows: readonly StoredReading[], r
     quality: (i) => rows[i].quality,
     flags: (i) => rows[i].flags,
   };
-  return new BatchEncoder(gatewayId).encode(source, replayedUpTo);
+}
+
+/** Encode rows; rows with seq <= replayedUpTo get the REPLAYED flag. */
+export function encodeBatch(gatewayId: string, rows: readonly StoredReading[], replayedUpTo: number): Buffer {
+  return new BatchEncoder(gatewayId).encode(storedReadingSource(rows), replayedUpTo);
 }
 
 /** Parse a data message (for tests and cloud-side tools); throws on anything else. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchEncoder, decodeBatch, encodeBatch } from '../../src/uplink/batch-format';
-import type { ReadingSource, StoredReading } from '../../src/outbox/types';
+import { BatchEncoder, decodeBatch, encodeBatch, storedReadingSource } from '../../src/uplink/batch-format';
+import type { StoredReading } from '../../src/outbox/types';
 import { uplinkTopics } from '../../src/uplink/topics';
 
 test('data batch: [sensor, ts, value, q, flags], REPLAYED added up to the given seq, non-finite as null', () => {
@@ -30,15 +30,6 @@ test('data batch: a text value outside ASCII is sent as UTF-8, the same bytes as
 });
 
 test('data batch: one encoder, a 3 000-reading batch of mixed ids, values and flags, then a small one: each the bytes of JSON.stringify', () => {
-  const source = (rows: StoredReading[]): ReadingSource => ({
-    length: rows.length,
-    seq: (i) => rows[i].seq,
-    sensor: (i) => rows[i].sensor,
-    ts: (i) => rows[i].ts,
-    value: (i) => rows[i].value,
-    quality: (i) => rows[i].quality,
-    flags: (i) => rows[i].flags,
-  });
   const expected = (rows: StoredReading[], replayedUpTo: number) =>
     Buffer.from(JSON.stringify({ v: 1, gw: 'gw-ü', r: rows.map((r) => [r.sensor, r.ts, Number.isFinite(r.value) || typeof r.value === 'string' ? r.value : null, { good: 0, uncertain: 1, bad: 2 }[r.quality], r.seq <= replayedUpTo ? r.flags | 1 : r.flags]) }), 'utf8');
   const encoder = new BatchEncoder('gw-ü');
@@ -51,11 +42,11 @@ test('data batch: one encoder, a 3 000-reading batch of mixed ids, values and fl
     quality: (['good', 'uncertain', 'bad'] as const)[i % 3],
     flags: i % 3 === 0 ? 2 : 0,
   }));
-  const bytes = encoder.encode(source(big), 1500);
+  const bytes = encoder.encode(storedReadingSource(big), 1500);
   assert.ok(bytes.length > 64 * 1024, `${bytes.length} bytes`);
   assert.deepEqual(bytes, expected(big, 1500));
   const small = big.slice(1, 4);
-  const second = encoder.encode(source(small), 0);
+  const second = encoder.encode(storedReadingSource(small), 0);
   assert.deepEqual(second, expected(small, 0));
   assert.deepEqual(bytes, expected(big, 1500), 'a returned message is not changed by the next batch');
 });
