@@ -9,6 +9,8 @@ const MAX_LENGTH = 1 + 253;
 /** ModbusRTU keys transactions by id; ids wrap here, as modbus-serial's own TCP port does. */
 const MAX_TRANSACTIONS = 256;
 const EMPTY = Buffer.alloc(0);
+/** Bytes the kernel may hand over in one read: a dozen whole answers, more than any burst of ours. */
+const READ_BUFFER = 4096;
 
 /**
  * The Modbus TCP port object modbus-serial's ModbusRTU drives (open/close/destroy/write,
@@ -23,12 +25,16 @@ const EMPTY = Buffer.alloc(0);
  * keeps that idle timer (the connect timeout) armed for the socket's whole life; and
  * it trusts the MBAP length field, so a peer that sends a length of 0 or 65 535 gets
  * bogus frames or an ever-growing buffer. Here the connect timeout is a timer of its
- * own, a frame arrives from at most two buffers, and a length the spec does not allow
- * closes the link (the bus reconnects): the byte stream can no longer be framed.
+ * own, the socket reads into one buffer kept for its life (no Buffer per read), a
+ * frame arrives from at most two buffers, and a length the spec does not allow closes
+ * the link (the bus reconnects): the byte stream can no longer be framed.
  */
 export class MbapTcpPort extends EventEmitter {
   private socket?: net.Socket;
   private connected = false;
+  /** Where the socket reads into (reused for every read: nothing is allocated per read). */
+  private readonly readBuffer = Buffer.alloc(READ_BUFFER); // never a slice of the shared pool
+  /** The start of a frame whose rest has not arrived yet (a copy: the read buffer is reused). */
   private rx: Buffer = EMPTY;
   _transactionIdRead = 1;
   _transactionIdWrite = 1;
@@ -47,7 +53,13 @@ export class MbapTcpPort extends EventEmitter {
 
   open(cb: (err?: Error | null) => void): void {
     this.destroy();
-    const socket = net.connect({ host: this.host, port: this.port });
+    // onread: the socket reads into our buffer and calls back, without a Buffer per read or
+    // the stream's 'data' machinery; what must outlive the call is copied out.
+    const socket: net.Socket = net.connect({
+      host: this.host,
+      port: this.port,
+      onread: { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => this.onRead(socket, buf, n) },
+    });
     this.socket = socket;
     let pending = true;
     const settle = (err: Error | null) => {
@@ -74,7 +86,6 @@ export class MbapTcpPort extends EventEmitter {
       this.connected = false;
       this.emit('close');
     });
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
   }
 
   close(cb?: (err?: Error | null) => void): void {
@@ -103,14 +114,15 @@ export class MbapTcpPort extends EventEmitter {
     socket.write(adu);
   }
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
+  private onRead(socket: net.Socket, buf: Buffer, n: number): boolean {
+    const chunk = buf.subarray(0, n);
     let rx = this.rx.length === 0 ? chunk : Buffer.concat([this.rx, chunk]);
     while (rx.length >= MBAP) {
       const length = rx.readUInt16BE(4);
       if (length < 2 || length > MAX_LENGTH) {
         this.rx = EMPTY;
         socket.destroy(); // 'close' tells ModbusRTU, and the bus reconnects
-        return;
+        return false;
       }
       if (rx.length < MBAP + length) break;
       if (rx.readUInt16BE(2) !== 0) {
@@ -124,7 +136,10 @@ export class MbapTcpPort extends EventEmitter {
       this._transactionIdRead = rx.readUInt16BE(0);
       rx = rx.subarray(MBAP + length);
       this.emit('data', frame);
+      if (this.socket !== socket) return false; // closed by what the answer set off
     }
-    this.rx = rx.length === 0 ? EMPTY : rx;
+    // A partial frame is kept as a copy when it still lies in the reused read buffer.
+    this.rx = rx.length === 0 ? EMPTY : rx.buffer === buf.buffer ? Buffer.from(rx) : rx;
+    return true;
   }
 }
