@@ -21,6 +21,7 @@ interface Lane {
   devices: DeviceState[];
   next: number;
   busy: boolean;
+  /** The inter-frame delay after a transaction (serial). Waiting for due reads is the bus's wake timer. */
   timer?: TimerHandle;
 }
 
@@ -44,6 +45,13 @@ export class ModbusBus {
   private readonly clock: Clock;
   private state: LinkState = 'idle';
   private reopenTimer?: TimerHandle;
+  /**
+   * One timer for all idle lanes, at the earliest time one of them has reads due: the
+   * devices of a TCP bus fall due together (polls run on the interval's grid), so one
+   * wake-up starts them all instead of a timer per device.
+   */
+  private wakeTimer?: TimerHandle;
+  private wakeAt = Infinity;
   private opens = 0;
   private lastOpenError?: string;
 
@@ -76,6 +84,7 @@ export class ModbusBus {
   async stop(): Promise<void> {
     this.setState('stopped');
     this.clock.clearTimeout(this.reopenTimer);
+    this.clock.clearTimeout(this.wakeTimer);
     for (const lane of this.lanes) this.clock.clearTimeout(lane.timer);
     for (const d of this.devices) this.failWrites(d, new Error('modbus driver stopped'));
     await this.transport.close();
@@ -165,7 +174,7 @@ export class ModbusBus {
     return this.lanes.find((l) => l.devices.includes(d)) as Lane;
   }
 
-  /** Run the next transaction of a lane if it is idle, else arm a wake-up for the next due point. */
+  /** Run the next transaction of a lane if it is idle, else have the bus wake it for its next due point. */
   private pump(lane: Lane): void {
     if (lane.busy || this.state !== 'open') return;
     this.clock.clearTimeout(lane.timer);
@@ -189,7 +198,18 @@ export class ModbusBus {
     }
     let wake = Infinity;
     for (const d of lane.devices) wake = Math.min(wake, d.nextWake());
-    if (Number.isFinite(wake)) lane.timer = this.clock.setTimeout(() => this.pump(lane), Math.max(0, wake - now));
+    if (wake < this.wakeAt) this.armWake(wake, now);
+  }
+
+  /** Wake the idle lanes at `at` (earlier than the wake-up armed, if any). */
+  private armWake(at: number, now: number): void {
+    this.clock.clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = this.clock.setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      for (const lane of this.lanes) this.pump(lane); // each one not due yet asks for the next wake-up
+    }, Math.max(0, at - now));
   }
 
   /** One transaction for a device: its oldest write, else its next read. Never rejects. */

@@ -68,3 +68,28 @@ test('permission denied at start is reported as unavailable with the fix', async
   await driver.stop();
   assert.equal(clock.pending(), 0);
 });
+
+test('a TCP bus of 20 devices waits on one timer between cycles, and each device is still polled on its own interval', async () => {
+  const clock = new VirtualClock(); // starts on a whole second
+  const ctx = recordingContext(clock);
+  const transport = new FakeTransport();
+  transport.plugged = true;
+  const devices = Array.from({ length: 20 }, (_, i) => ({
+    name: `m${i}`,
+    unit: 1,
+    interval: i === 19 ? '500ms' : '1s',
+    sensors: [{ id: `m${i}.v`, register: 'holding', address: 0 }],
+  }));
+  const driver = new ModbusDriver(modbusConfig({ kind: 'modbus', id: 'mb', bus: { type: 'tcp', host: '127.0.0.1', port: 502 }, devices }), ctx, transport);
+  await driver.start();
+  await clock.advanceAsync(0); // the first cycle (every device at start) completes
+  assert.equal(readingsOf(ctx, 'm0.v').length, 1);
+  assert.equal(clock.pending(), 1, 'one wake-up for the 20 idle lanes, not one timer each');
+  await clock.advanceAsync(3000);
+  // At start, then on the grid: 1 s devices at 1, 2, 3 s; the 500 ms one at 0.5, 1, ..., 3 s.
+  for (let i = 0; i < 19; i++) assert.deepEqual(readingsOf(ctx, `m${i}.v`).map((r) => r.ts - readingsOf(ctx, 'm0.v')[0].ts), [0, 1000, 2000, 3000], `m${i}`);
+  assert.deepEqual(readingsOf(ctx, 'm19.v').map((r) => r.ts - readingsOf(ctx, 'm0.v')[0].ts), [0, 500, 1000, 1500, 2000, 2500, 3000]);
+  assert.equal(clock.pending(), 1);
+  await driver.stop();
+  assert.equal(clock.pending(), 0);
+});
