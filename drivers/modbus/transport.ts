@@ -105,17 +105,19 @@ export class ModbusSerialTransport implements ModbusTransport {
   }
 
   read(unit: number, table: RegisterKind, address: number, count: number, timeoutMs: number): Promise<number[]> {
-    return this.call<{ data: (number | boolean)[] }>(timeoutMs, (c, cb) => {
+    const words = table === 'holding' || table === 'input';
+    const values = (res: { data: (number | boolean)[] }) => (words ? registers(res.data, count) : res.data.slice(0, count).map(Number));
+    return this.call(timeoutMs, values, (c, cb) => {
       if (table === 'coil') c.writeFC1(unit, address, count, cb);
       else if (table === 'discrete') c.writeFC2(unit, address, count, cb);
       else if (table === 'holding') c.writeFC3(unit, address, count, cb);
       else c.writeFC4(unit, address, count, cb);
-    }).then((res) => (table === 'holding' || table === 'input' ? registers(res.data, count) : res.data.slice(0, count).map(Number)));
+    });
   }
 
   async write(unit: number, table: 'coil' | 'holding', address: number, values: number[], opts: { timeoutMs: number; multiple: boolean }): Promise<void> {
     const multiple = opts.multiple || values.length > 1;
-    await this.call<unknown>(opts.timeoutMs, (c, cb) => {
+    await this.call<unknown, void>(opts.timeoutMs, () => undefined, (c, cb) => {
       if (table === 'coil') {
         if (multiple) c.writeFC15(unit, address, values.map(Boolean), cb);
         else c.writeFC5(unit, address, Boolean(values[0]), cb);
@@ -132,11 +134,11 @@ export class ModbusSerialTransport implements ModbusTransport {
     this.disconnectListeners.push(listener);
   }
 
-  /** One request; rejects at once (not after its timeout) if the link drops meanwhile. */
-  private call<T>(timeoutMs: number, send: (client: ModbusRTU, cb: NodeCallback<T>) => void): Promise<T> {
+  /** One request, its answer turned into the result by `result`; rejects at once (not after its timeout) if the link drops meanwhile. */
+  private call<T, R>(timeoutMs: number, result: (res: T) => R, send: (client: ModbusRTU, cb: NodeCallback<T>) => void): Promise<R> {
     const client = this.client;
     if (!client?.isOpen) return Promise.reject(new ModbusError(`${this.description} is not open`, 'port'));
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const fail = (err: ModbusError) => {
         this.rejectInFlight.delete(fail);
         reject(err);
@@ -146,7 +148,7 @@ export class ModbusSerialTransport implements ModbusTransport {
       send(client, (err, res) => {
         if (!this.rejectInFlight.delete(fail)) return; // already failed by a disconnect
         if (err) reject(classifyError(err));
-        else resolve(res);
+        else resolve(result(res));
       });
     });
   }
