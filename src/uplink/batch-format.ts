@@ -26,35 +26,45 @@ export interface DataBatch {
 
 /** Sensors whose JSON prefix is remembered (the configured sensors, with room to spare). */
 const MAX_CACHED_SENSORS = 10_000;
+/** The encoder's text buffer to begin with; it grows to the largest batch and stays. */
+const INITIAL_BYTES = 16 * 1024;
+/** Bytes a reading takes besides its prefix and value text: `,` ts `,` `,` q `,` flags `]`. */
+const READING_OVERHEAD = 48;
 
 const NON_ASCII = /[\u0080-\uffff]/;
 const isAscii = (s: string) => !NON_ASCII.test(s);
 
+const COMMA = 0x2c;
+const CLOSE = 0x5d; // ]
+const ZERO = 0x30;
+
 /**
- * Writes data messages as text directly, one reading at a time: the same bytes as
- * JSON.stringify of a DataBatch, without building a WireReading array per reading
- * (the uplink encodes a 1000-reading batch many times a second). Keep one per uplink:
- * it remembers each sensor's `["sensor",` prefix.
+ * Writes data messages straight into one buffer kept from batch to batch: the same
+ * bytes as JSON.stringify of a DataBatch, without a WireReading array or a string per
+ * reading (the uplink encodes a 1000-reading batch many times a second, and the text of
+ * a batch built by concatenation was most of what the daemon allocates on steady
+ * polling). ASCII text (ids, the JSON of a number, timestamps) is copied one byte a
+ * character; text that is not ASCII goes through Buffer.write as UTF-8. The message
+ * returned is a copy: mqtt.js holds a QoS 1 payload until its PUBACK. Keep one per
+ * uplink: it remembers each sensor's `["sensor",` prefix.
  */
 export class BatchEncoder {
   private readonly head: string;
-  private readonly headWide: boolean;
+  private readonly headAscii: boolean;
   /** `["sensor",` of each ASCII id seen (the only ones cached). */
   private readonly prefixes = new Map<string, string>();
+  private out = Buffer.allocUnsafe(INITIAL_BYTES);
 
   constructor(gatewayId: string) {
     this.head = `{"v":${BATCH_FORMAT_VERSION},"gw":${JSON.stringify(gatewayId)},"r":[`;
-    this.headWide = !isAscii(this.head);
+    this.headAscii = isAscii(this.head);
   }
 
   /** Encode rows; rows with seq <= replayedUpTo get the REPLAYED flag. */
   encode(rows: ReadingSource, replayedUpTo: number): Buffer {
-    let text = this.head;
-    // Ids are ASCII (the config's id patterns) and so is JSON of a number: the text is
-    // written one byte per character unless a string value (or an id an old outbox
-    // holds) is not, which spares Buffer.from a UTF-8 length scan of the whole text.
-    let wide = this.headWide;
-    // Readings of one sample tick share their timestamp: write its text once.
+    this.reserve(0, this.head.length * 3 + 2);
+    let off = this.text(this.head, 0, this.headAscii);
+    // Readings of one sample tick share their timestamp: its text is made once.
     let lastTs = Number.NaN;
     let tsText = '';
     for (let i = 0; i < rows.length; i++) {
@@ -68,18 +78,57 @@ export class BatchEncoder {
       // V8 keeps every String(number) in its number-string cache, which promotes a string
       // per distinct value into the old generation (heap growth under load).
       const json = JSON.stringify(value);
-      if (typeof value === 'string' && !isAscii(json)) wide = true;
       const sensor = rows.sensor(i);
       let prefix = this.prefixes.get(sensor);
+      let prefixAscii = true;
       if (prefix === undefined) {
         prefix = `[${JSON.stringify(sensor)},`;
-        if (!isAscii(prefix)) wide = true;
-        else if (this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
+        prefixAscii = isAscii(prefix);
+        if (prefixAscii && this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
       }
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
-      text += `${i === 0 ? '' : ','}${prefix}${tsText},${json},${qualityCode(rows.quality(i))},${flags}]`;
+      this.reserve(off, (prefix.length + json.length) * 3 + tsText.length + READING_OVERHEAD);
+      const out = this.out;
+      if (i > 0) out[off++] = COMMA;
+      off = this.text(prefix, off, prefixAscii);
+      off = this.text(tsText, off, true);
+      out[off++] = COMMA;
+      off = this.text(json, off, typeof value !== 'string' || isAscii(json));
+      out[off++] = COMMA;
+      off = this.digits(qualityCode(rows.quality(i)), off);
+      out[off++] = COMMA;
+      off = this.digits(flags, off);
+      out[off++] = CLOSE;
     }
-    return Buffer.from(`${text}]}`, wide ? 'utf8' : 'latin1');
+    this.reserve(off, 2);
+    this.out[off++] = CLOSE;
+    this.out[off++] = 0x7d; // }
+    return Buffer.from(this.out.subarray(0, off));
+  }
+
+  /** Room for `n` more bytes after `off`, keeping what is written. */
+  private reserve(off: number, n: number): void {
+    if (off + n <= this.out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, off + n));
+    this.out.copy(bigger, 0, 0, off);
+    this.out = bigger;
+  }
+
+  /** Write `s` at `off` (room reserved), one byte a character when ASCII; the offset after it. */
+  private text(s: string, off: number, ascii: boolean): number {
+    if (!ascii) return off + this.out.write(s, off, 'utf8');
+    const out = this.out;
+    for (let k = 0; k < s.length; k++) out[off + k] = s.charCodeAt(k);
+    return off + s.length;
+  }
+
+  /** A small non-negative integer (a quality code, the flag bits) in decimal. */
+  private digits(n: number, off: number): number {
+    if (n < 10) {
+      this.out[off] = ZERO + n;
+      return off + 1;
+    }
+    return this.text(String(n), off, true);
   }
 }
 
