@@ -45,6 +45,14 @@ export interface OutboxOptions {
   openDatabase?: (file: string) => Database.Database;
 }
 
+/** What one commit's transaction wrote. */
+interface WriteResult {
+  seq: number;
+  readings: number;
+  messages: number;
+  evicted: { readings: number; messages: number };
+}
+
 export interface CommitInfo {
   /** Highest committed sequence number after this commit. */
   lastSeq: number;
@@ -94,6 +102,12 @@ export class Outbox {
   private emptyReclaimAt = -Infinity;
   /** Most readings held since then. */
   private peakDepth = 0;
+  /**
+   * The transactions of the hot path (a commit, a PUBACK's delete), wrapped once: better-sqlite3's
+   * db.transaction() builds four wrapper functions and their properties on every call.
+   */
+  private readonly writeTx: Database.Transaction<(batch: PendingRows, newSensors: Map<string, number>, dropped: number) => WriteResult>;
+  private readonly removeRangeTx: Database.Transaction<(fromSeq: number, toSeq: number) => number>;
 
   constructor(private readonly opts: OutboxOptions) {
     this.log = opts.log;
@@ -108,6 +122,8 @@ export class Outbox {
     if (configureDisk(this.db, plan)) this.log.info('outbox database converted to incremental auto-vacuum', { path: opts.path });
     this.st = prepareStatements(this.db);
     this.chunks = new ChunkStore(this.st, this.sensorNames, opts.chunkReadings);
+    this.writeTx = this.db.transaction((batch: PendingRows, newSensors: Map<string, number>, dropped: number) => this.write(batch, newSensors, dropped));
+    this.removeRangeTx = this.db.transaction((fromSeq: number, toSeq: number) => this.chunks.removeRange(fromSeq, toSeq));
     this.budget = { maxRows: opts.config.maxRows, maxBytes: plan.dbBudgetBytes };
     for (const { id, name } of this.st.allSensors.all()) this.internCached(name, id);
     const migrated = this.migrateRowsToChunks();
@@ -208,7 +224,7 @@ export class Outbox {
 
   /** Delete readings fromSeq..toSeq (inclusive) once the broker acknowledged them. */
   ackReadings(fromSeq: number, toSeq: number): number {
-    const n = this.db.transaction(() => this.chunks.removeRange(fromSeq, toSeq))();
+    const n = this.removeRangeTx(fromSeq, toSeq);
     this.depth -= n;
     this.afterDelete(n);
     return n;
@@ -314,35 +330,7 @@ export class Outbox {
   private commit(batch: PendingRows): CommitInfo {
     const newSensors = new Map<string, number>();
     const dropped = this.droppedUnpersisted;
-    const result = this.db.transaction(() => {
-      this.chunks.discardStaged(); // left over from a commit that failed part way
-      let seq = this.lastSeq;
-      let readings = 0;
-      let messages = 0;
-      for (let i = 0; i < batch.length; i++) {
-        seq++;
-        const p = batch.message(i);
-        if (p === null) {
-          const name = batch.sensor(i);
-          const sensor = this.sensorIds.get(name) ?? newSensors.get(name) ?? this.insertSensor(name, newSensors);
-          this.chunks.push(seq, sensor, batch.ts(i), batch.text(i) ?? batch.number(i), batch.qf(i));
-          readings++;
-        } else {
-          const m = p.m;
-          const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
-          this.st.insertMessage.run(seq, m.topic, payload, PRIORITY_CODE[m.priority], m.retain ? 1 : 0, m.qos ?? 1, encodeProperties(m.properties), p.at);
-          messages++;
-        }
-      }
-      this.chunks.insertStaged();
-      this.st.setMeta.run('lastSeq', seq);
-      let evicted = { readings: 0, messages: 0 };
-      if (overBudget(this.db, this.depth + readings, this.budget)) {
-        evicted = evict(this.db, this.st, this.chunks, this.budget, this.depth + readings, this.messageCount + messages);
-      }
-      this.st.addMeta.run('evicted', evicted.readings + evicted.messages + dropped);
-      return { seq, readings, messages, evicted };
-    })();
+    const result = this.writeTx(batch, newSensors, dropped);
     for (const [name, id] of newSensors) this.internCached(name, id);
     this.droppedUnpersisted -= dropped;
     this.lastSeq = result.seq;
@@ -351,6 +339,37 @@ export class Outbox {
     this.messageCount += result.messages - result.evicted.messages;
     this.noteEviction(result.evicted.readings + result.evicted.messages);
     return { lastSeq: result.seq, readings: result.readings, messages: result.messages };
+  }
+
+  /** The body of a commit, inside writeTx: the batch's rows, lastSeq, eviction when over budget. */
+  private write(batch: PendingRows, newSensors: Map<string, number>, dropped: number): WriteResult {
+    this.chunks.discardStaged(); // left over from a commit that failed part way
+    let seq = this.lastSeq;
+    let readings = 0;
+    let messages = 0;
+    for (let i = 0; i < batch.length; i++) {
+      seq++;
+      const p = batch.message(i);
+      if (p === null) {
+        const name = batch.sensor(i);
+        const sensor = this.sensorIds.get(name) ?? newSensors.get(name) ?? this.insertSensor(name, newSensors);
+        this.chunks.push(seq, sensor, batch.ts(i), batch.text(i) ?? batch.number(i), batch.qf(i));
+        readings++;
+      } else {
+        const m = p.m;
+        const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+        this.st.insertMessage.run(seq, m.topic, payload, PRIORITY_CODE[m.priority], m.retain ? 1 : 0, m.qos ?? 1, encodeProperties(m.properties), p.at);
+        messages++;
+      }
+    }
+    this.chunks.insertStaged();
+    this.st.setMeta.run('lastSeq', seq);
+    let evicted = { readings: 0, messages: 0 };
+    if (overBudget(this.db, this.depth + readings, this.budget)) {
+      evicted = evict(this.db, this.st, this.chunks, this.budget, this.depth + readings, this.messageCount + messages);
+    }
+    this.st.addMeta.run('evicted', evicted.readings + evicted.messages + dropped);
+    return { seq, readings, messages, evicted };
   }
 
   /** Rows were deleted: hand free space back to the file system (bounded; see disk.ts). */
