@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../core/clock';
+import { everyOnGrid, systemClock, type Clock, type GridTimer } from '../core/clock';
 import { errorMessage, type Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import { VERSION } from '../core/version';
@@ -85,7 +85,7 @@ export class Daemon implements GatewayView {
   private readonly alarmRegistry: AlarmRegistry;
   private readonly actuatorStates: ActuatorStates;
   private readonly sensorMonitor: SensorMonitor;
-  private stateTimer?: TimerHandle;
+  private stateTimer?: GridTimer;
   /** The actuator state check the arbiter asked for, run once its current turn is done. */
   private stateCheck?: TimerHandle;
   private stopping = false;
@@ -245,7 +245,7 @@ export class Daemon implements GatewayView {
     this.engine.start();
     await this.gateway.start();
     this.arbiter.start();
-    this.stateTimer = this.clock.setInterval(() => this.publishStates(), STATE_TICK_MS);
+    this.stateTimer = everyOnGrid(this.clock, STATE_TICK_MS, () => this.publishStates());
   }
 
   /**
@@ -350,7 +350,7 @@ export class Daemon implements GatewayView {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.clock.clearInterval(this.stateTimer);
+    this.stateTimer?.stop();
     this.stateTimer = undefined;
     this.clock.clearTimeout(this.stateCheck);
     this.stateCheck = undefined;

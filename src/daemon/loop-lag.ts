@@ -1,5 +1,5 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from '../core/clock';
+import { everyOnGrid, type Clock, type GridTimer } from '../core/clock';
 
 export interface LoopLagOptions {
   /** The clock the sampler runs on (and whose timers wrap() measures). */
@@ -33,7 +33,7 @@ export class LoopLag {
   private maxUs = 0;
   private readonly sampleMs: number;
   private readonly timers: Clock;
-  private sampler?: TimerHandle;
+  private sampler?: GridTimer;
   private enabled = false;
 
   constructor(private readonly opts: LoopLagOptions) {
@@ -80,12 +80,12 @@ export class LoopLag {
   enable(): void {
     if (this.enabled) return;
     this.enabled = true;
-    this.sampler = this.timers.setInterval(() => {}, this.sampleMs);
+    this.sampler = everyOnGrid(this.timers, this.sampleMs, () => {});
   }
 
   disable(): void {
     this.enabled = false;
-    this.timers.clearInterval(this.sampler);
+    this.sampler?.stop();
     this.sampler = undefined;
   }
 

@@ -1,6 +1,6 @@
 import type { RuleRow } from '../daemon/view';
 import type { PublishEvent } from '../arbiter/event';
-import type { Clock, TimerHandle } from '../core/clock';
+import { everyOnGrid, type Clock, type GridTimer } from '../core/clock';
 import type { Logger } from '../core/logger';
 import type { Reading } from '../core/reading';
 import type { Sink } from '../daemon/hub';
@@ -46,7 +46,7 @@ export class RulesEngine implements Required<Sink> {
   private runtimes: RuleRuntime[] = [];
   private index = new Map<string, IndexEntry>();
   private files: string[] = [];
-  private staleTimer?: TimerHandle;
+  private staleTimer?: GridTimer;
   private running = false;
   private readonly ctx: RuntimeContext;
   private readonly log: Logger;
@@ -114,13 +114,13 @@ export class RulesEngine implements Required<Sink> {
     if (this.running) return;
     this.running = true;
     for (const rt of this.runtimes) rt.start();
-    this.staleTimer = this.opts.clock.setInterval(() => this.checkStaleness(), this.opts.staleCheckMs ?? 1000);
+    this.staleTimer = everyOnGrid(this.opts.clock, this.opts.staleCheckMs ?? 1000, () => this.checkStaleness());
   }
 
   /** Clear every timer. Holds stay with the arbiter (its shutdown applies failsafes). */
   stop(): void {
     this.running = false;
-    this.opts.clock.clearInterval(this.staleTimer);
+    this.staleTimer?.stop();
     this.staleTimer = undefined;
     for (const rt of this.runtimes) rt.stop(false);
   }
