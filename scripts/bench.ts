@@ -15,6 +15,7 @@ const BENCHES: Record<string, string> = {
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
   'modbus-steady': 'in-process: CPU of steady 1 Hz Modbus TCP polling (20 slaves × 20 registers), modbus-serial by itself vs fieldgate\'s driver on it',
   outbox: 'outbox disk bytes per reading and insert throughput',
+  wakeups: 'CPU a wake-up costs: N no-op 1 s timers at N moments of the second vs in one millisecond, two processes side by side',
   commands: '20 000 hostile cloud commands into a real daemon: event-loop lag, RSS, exactly one result per real id',
 };
 
