@@ -57,7 +57,6 @@ export function everyOnGrid(clock: Clock, periodMs: number, fn: () => void): Gri
   const after = (t: number) => Math.floor(t / period) * period + period;
   let due = after(clock.now());
   let timer: TimerHandle | undefined;
-  let stopped = false;
   const arm = () => {
     timer = clock.setTimeout(fire, Math.max(0, due - clock.now()));
   };
@@ -69,8 +68,6 @@ export function everyOnGrid(clock: Clock, periodMs: number, fn: () => void): Gri
   arm();
   return {
     stop: () => {
-      if (stopped) return;
-      stopped = true;
       clock.clearTimeout(timer);
       timer = undefined;
     },
