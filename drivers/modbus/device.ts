@@ -7,6 +7,14 @@ import { REGISTER_KINDS, type ModbusDeviceConfig, type ModbusPointConfig, type R
 /** A configured point with its polling state. */
 export interface BusPoint extends PlanPoint, PointShape {
   config: ModbusPointConfig;
+  /**
+   * The sensor id, scale and offset, copied from config: read for every value on the
+   * polling path, where the zod-made config objects (several hidden classes) made each
+   * of these property reads megamorphic (V8 --log-ic); BusPoints share one shape.
+   */
+  id: string;
+  scale: number;
+  offset: number;
   intervalMs: number;
   nextDue: number;
 }
@@ -75,6 +83,9 @@ export class DeviceState {
   ) {
     this.points = config.sensors.map((s) => ({
       config: s,
+      id: s.id,
+      scale: s.scale,
+      offset: s.offset,
       register: s.register,
       address: s.address,
       type: s.type,
@@ -143,7 +154,7 @@ export class DeviceState {
   decode(req: ReadRequest<BusPoint>, data: readonly number[], p: BusPoint): number | string {
     const at = p.address - req.start;
     const raw = p.words === 1 && p.type !== 'string' ? decodeWord(data[at], p) : decodeRegisters(data.slice(at, at + p.words), p);
-    return typeof raw === 'number' ? raw * p.config.scale + p.config.offset : raw;
+    return typeof raw === 'number' ? raw * p.scale + p.offset : raw;
   }
 
   /** Remember a range that answers ILLEGAL DATA ADDRESS so no block spans it again. */
