@@ -150,7 +150,7 @@ export class ModbusBus {
     if (this.state !== 'open') return;
     for (const d of this.devices) {
       d.recordError(err, this.clock.now());
-      for (const p of d.points) this.ctx.emit(p.config.id, NaN, 'bad');
+      for (const p of d.points) this.ctx.emit(p.id, NaN, 'bad');
       d.reads.length = 0;
       this.failWrites(d, err);
     }
@@ -188,12 +188,7 @@ export class ModbusBus {
       if (!d.hasWork()) continue;
       lane.next = (i + 1) % n;
       lane.busy = true;
-      void this.runTurn(d).finally(() => {
-        lane.busy = false;
-        if (this.state !== 'open') return;
-        if (this.ifd > 0) lane.timer = this.clock.setTimeout(() => this.pump(lane), this.ifd);
-        else this.pump(lane);
-      });
+      this.runTurn(d, () => this.turnDone(lane));
       return;
     }
     let wake = Infinity;
@@ -212,34 +207,67 @@ export class ModbusBus {
     }, Math.max(0, at - now));
   }
 
-  /** One transaction for a device: its oldest write, else its next read. Never rejects. */
-  private async runTurn(d: DeviceState): Promise<void> {
-    const job: ReadJob | WriteJob = d.writes.length > 0 ? d.writes[0] : d.reads[0];
-    try {
-      if (job.kind === 'write') await job.run();
-      else await this.read(d, job);
-      d.transactions++;
-      d.cycleAnswered = true;
-      this.finish(d, job);
-      if (job.kind === 'write') job.resolve();
-    } catch (err) {
-      const e = classifyError(err);
-      if (this.state !== 'open') return; // link lost: linkLost() already failed everything
-      d.recordError(e, this.clock.now());
-      this.ctx.reportError(e, job.kind === 'read' ? job.req.points[0].config.id : undefined);
-      await this.failed(d, job, e);
-    }
+  /** A lane's transaction is over (answered or failed): the next one, after the inter-frame delay on a serial line. */
+  private turnDone(lane: Lane): void {
+    lane.busy = false;
+    if (this.state !== 'open') return;
+    if (this.ifd > 0) lane.timer = this.clock.setTimeout(() => this.pump(lane), this.ifd);
+    else this.pump(lane);
   }
 
-  private async read(d: DeviceState, job: ReadJob): Promise<void> {
+  /**
+   * One transaction for a device: its oldest write, else its next read; then `done`,
+   * whatever happened. Callbacks on the transport's promise rather than async functions:
+   * on the polling path a transaction costs one promise, not a chain of four or five
+   * (each await and the finally were a promise and a microtask per transaction).
+   */
+  private runTurn(d: DeviceState, done: () => void): void {
+    const job: ReadJob | WriteJob = d.writes.length > 0 ? d.writes[0] : d.reads[0];
+    const fail = (err: unknown) => {
+      this.turnFailed(d, job, err).then(done, (e: unknown) => {
+        this.log.error('modbus: handling a failed transaction failed', { device: d.name, error: classifyError(e).message });
+        done();
+      });
+    };
+    let sent: Promise<number[] | void>;
+    try {
+      sent = job.kind === 'write' ? job.run() : this.transport.read(d.config.unit, job.req.register, job.req.start, job.req.count, d.config.timeout);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    sent.then((data) => {
+      try {
+        if (job.kind === 'read') this.deliver(d, job, data as number[]);
+        d.transactions++;
+        d.cycleAnswered = true;
+        this.finish(d, job);
+        if (job.kind === 'write') job.resolve();
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      done();
+    }, fail);
+  }
+
+  /** An answered read: each point's value to the gateway. */
+  private deliver(d: DeviceState, job: ReadJob, data: readonly number[]): void {
     const { req } = job;
-    const data = await this.transport.read(d.config.unit, req.register, req.start, req.count, d.config.timeout);
     const now = this.clock.now();
     for (const p of req.points) {
       const v = d.decode(req, data, p);
-      this.ctx.emit(p.config.id, v, typeof v === 'number' && !Number.isFinite(v) ? 'bad' : 'good', now);
+      this.ctx.emit(p.id, v, typeof v === 'number' && !Number.isFinite(v) ? 'bad' : 'good', now);
     }
     if (job.split && ++job.split.ok === 2 && job.split.gap) d.learnForbidden(req.register, job.split.gap);
+  }
+
+  private async turnFailed(d: DeviceState, job: ReadJob | WriteJob, err: unknown): Promise<void> {
+    const e = classifyError(err);
+    if (this.state !== 'open') return; // link lost: linkLost() already failed everything
+    d.recordError(e, this.clock.now());
+    this.ctx.reportError(e, job.kind === 'read' ? job.req.points[0].id : undefined);
+    await this.failed(d, job, e);
   }
 
   private async failed(d: DeviceState, job: ReadJob | WriteJob, e: ModbusError): Promise<void> {
@@ -302,7 +330,7 @@ export class ModbusBus {
 
   private markBad(job: ReadJob): void {
     const now = this.clock.now();
-    for (const p of job.req.points) this.ctx.emit(p.config.id, NaN, 'bad', now);
+    for (const p of job.req.points) this.ctx.emit(p.id, NaN, 'bad', now);
   }
 
   private failWrites(d: DeviceState, err: Error): void {
