@@ -24,13 +24,24 @@ export class ClockSyncProbe {
     private readonly root = '/',
   ) {}
 
-  /** `now`: the wall clock, when the caller has just read it (one read per reading). */
-  isSynced(now = this.clock.now()): boolean {
+  /**
+   * `at`: a time the caller already holds that is close to now (the reading's sample
+   * time, taken from this clock by the driver). While it falls within the cached
+   * answer's 10 s the clock is not read at all (a Modbus answer of 20 values read it 20
+   * times); one outside (an older sample, a clock that stepped) reads the clock.
+   */
+  isSynced(at?: number): boolean {
     if (this.mode === 'assume') return true;
-    if (now - this.checkedAt < RECHECK_MS && now >= this.checkedAt) return this.synced;
+    if (at !== undefined && this.fresh(at)) return this.synced;
+    const now = this.clock.now();
+    if (this.fresh(now)) return this.synced;
     this.checkedAt = now;
     this.synced = this.probe(now);
     return this.synced;
+  }
+
+  private fresh(t: number): boolean {
+    return t - this.checkedAt < RECHECK_MS && t >= this.checkedAt;
   }
 
   private probe(now: number): boolean {

@@ -136,8 +136,9 @@ export class Gateway {
 
   /**
    * A raw sample from a driver (taken at `sampledAt`, default now): into its pipeline,
-   * then to every sink. Synchronous. At most one clock read: the clock-sync check
-   * reuses `ts` when it is now, and reads the clock itself only if it needs to.
+   * then to every sink. Synchronous. At most one clock read, none when the driver
+   * gives the sample time: the clock-sync check tells from `ts` whether its cached
+   * answer is fresh, and reads the clock itself only when it is not.
    */
   ingest(sensor: string, value: ReadingValue, quality: Quality = 'good', sampledAt?: number): void {
     const ts = sampledAt ?? this.clock.now();
@@ -152,7 +153,7 @@ export class Gateway {
       }
       return;
     }
-    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(sampledAt === undefined ? ts : undefined) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
+    const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(ts) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
     const waiters = this.traceWaiters.get(sensor);
     let out: Reading | null;
     if (waiters) {

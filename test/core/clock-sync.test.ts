@@ -31,3 +31,15 @@ test('with timesyncd running, the synchronized flag file decides (re-checked eve
 test('assume mode trusts any clock', () => {
   assert.equal(new ClockSyncProbe('assume', new VirtualClock(0), tmpRoot()).isSynced(), true);
 });
+
+test('an old sample time does not keep a stale answer past 10 s of the clock', () => {
+  const root = tmpRoot();
+  fs.mkdirSync(path.join(root, 'run/systemd/timesync'), { recursive: true });
+  const t0 = Date.UTC(2026, 0, 1);
+  const clock = new VirtualClock(t0);
+  const probe = new ClockSyncProbe('auto', clock, root);
+  assert.equal(probe.isSynced(), false);
+  fs.writeFileSync(path.join(root, 'run/systemd/timesync/synchronized'), '');
+  clock.advance(60_000);
+  assert.equal(probe.isSynced(t0 - 1), true, 'a sample from before the answer: the clock is read, and it is a minute on');
+});

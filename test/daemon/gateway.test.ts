@@ -122,3 +122,21 @@ test('samples for an unconfigured sensor are counted and logged once, never publ
   assert.equal(log.lines.filter((l) => l.sensor === 'nope').length, 1);
   assert.equal(seen.length, 0);
 });
+
+test('samples stamped by their driver read no clock on the way in (the clock-sync check uses the stamp)', async (t) => {
+  const { gw, clock, seen } = setup();
+  t.after(() => gw.close());
+  await gw.start();
+  const at = clock.now();
+  const now = clock.now.bind(clock);
+  let reads = 0;
+  clock.now = () => {
+    reads++;
+    return now();
+  };
+  for (let i = 0; i < 20; i++) gw.ingest('f', i, 'good', at);
+  clock.now = now;
+  assert.equal(reads, 0, 'twenty samples of one Modbus answer');
+  assert.deepEqual(seen.filter((r) => r.sensor === 'f' && r.ts === at).map((r) => r.value).slice(-20), Array.from({ length: 20 }, (_, i) => i));
+  await gw.stop();
+});
