@@ -65,6 +65,15 @@ export class ReadingBatch implements ReadingSource {
     return this.sensorNames.get(id) ?? `#${id}`;
   }
 
+  /** The sensor's id in the outbox file (what sensor(i) names); the outbox's names map is the key space. */
+  sensorKey(i: number): number {
+    return this.sensors[i];
+  }
+
+  get keySpace(): object {
+    return this.sensorNames;
+  }
+
   ts(i: number): number {
     return this.tss[i];
   }

@@ -39,6 +39,13 @@ export interface ReadingSource {
   readonly length: number;
   seq(i: number): number;
   sensor(i: number): string;
+  /**
+   * A small non-negative integer that stands for sensor(i): the same sensor has the same
+   * key in every source with the same `keySpace` (an outbox's interned ids). Absent where
+   * there is none.
+   */
+  sensorKey?(i: number): number;
+  readonly keySpace?: object;
   ts(i: number): number;
   value(i: number): number | string;
   quality(i: number): Quality;

@@ -26,6 +26,8 @@ export interface DataBatch {
 
 /** Sensors whose JSON prefix is remembered (the configured sensors, with room to spare). */
 const MAX_CACHED_SENSORS = 10_000;
+/** Sensor keys (outbox ids) below this index the prefix array; others go by name. */
+const MAX_KEY = 1 << 20;
 /** The encoder's text buffer to begin with; it grows to the largest batch and stays. */
 const INITIAL_BYTES = 16 * 1024;
 /** Bytes a reading takes besides its prefix and value text: `,` ts `,` `,` q `,` flags `]`. */
@@ -51,8 +53,11 @@ const ZERO = 0x30;
 export class BatchEncoder {
   private readonly head: string;
   private readonly headAscii: boolean;
-  /** `["sensor",` of each ASCII id seen (the only ones cached). */
+  /** `["sensor",` of each ASCII id seen (the only ones cached)… */
   private readonly prefixes = new Map<string, string>();
+  /** …and by sensor key, where the rows have one: an index instead of two map look-ups a reading. */
+  private readonly prefixByKey: (string | undefined)[] = [];
+  private keySpace?: object;
   private out = Buffer.allocUnsafe(INITIAL_BYTES);
 
   constructor(gatewayId: string) {
@@ -67,6 +72,10 @@ export class BatchEncoder {
     // Readings of one sample tick share their timestamp: its text is made once.
     let lastTs = Number.NaN;
     let tsText = '';
+    if (rows.keySpace !== this.keySpace) {
+      this.prefixByKey.length = 0; // keys of another outbox
+      this.keySpace = rows.keySpace;
+    }
     for (let i = 0; i < rows.length; i++) {
       const ts = rows.ts(i);
       if (ts !== lastTs) {
@@ -78,13 +87,18 @@ export class BatchEncoder {
       // V8 keeps every String(number) in its number-string cache, which promotes a string
       // per distinct value into the old generation (heap growth under load).
       const json = JSON.stringify(value);
-      const sensor = rows.sensor(i);
-      let prefix = this.prefixes.get(sensor);
+      const key = rows.sensorKey ? rows.sensorKey(i) : MAX_KEY;
+      let prefix = key < MAX_KEY ? this.prefixByKey[key] : undefined;
       let prefixAscii = true;
       if (prefix === undefined) {
-        prefix = `[${JSON.stringify(sensor)},`;
-        prefixAscii = isAscii(prefix);
-        if (prefixAscii && this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
+        const sensor = rows.sensor(i);
+        prefix = this.prefixes.get(sensor);
+        if (prefix === undefined) {
+          prefix = `[${JSON.stringify(sensor)},`;
+          prefixAscii = isAscii(prefix);
+          if (prefixAscii && this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
+        }
+        if (prefixAscii && key < MAX_KEY && this.prefixes.has(sensor)) this.prefixByKey[key] = prefix;
       }
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
       this.reserve(off, (prefix.length + json.length) * 3 + tsText.length + READING_OVERHEAD);

@@ -51,6 +51,22 @@ test('data batch: one encoder, a 3 000-reading batch of mixed ids, values and fl
   assert.deepEqual(bytes, expected(big, 1500), 'a returned message is not changed by the next batch');
 });
 
+test('data batch: sensors by outbox key; a key of another outbox (key space) is not taken for the name cached under it', () => {
+  const rows = (names: string[], space: object) => ({
+    ...storedReadingSource(names.map((sensor, i) => ({ seq: i + 1, sensor, ts: 1_700_000_000_000, value: i, quality: 'good' as const, flags: 0 }))),
+    // Key = index of the name in this outbox's own list (as an outbox's interned ids are).
+    sensorKey: (i: number) => [...new Set(names)].indexOf(names[i]),
+    keySpace: space,
+  });
+  const sensors = (buf: Buffer) => decodeBatch(buf).r.map((r) => r[0]);
+  const encoder = new BatchEncoder('gw');
+  const a = {};
+  assert.deepEqual(sensors(encoder.encode(rows(['p1', 'p2', 'p1', 'Süd'], a), 0)), ['p1', 'p2', 'p1', 'Süd']);
+  assert.deepEqual(sensors(encoder.encode(rows(['p1', 'p2', 'Süd'], a), 0)), ['p1', 'p2', 'Süd'], 'same outbox, keys cached');
+  // Another outbox (a recreated file): key 0 is now q9.
+  assert.deepEqual(sensors(encoder.encode(rows(['q9', 'p1'], {}), 0)), ['q9', 'p1']);
+});
+
 test('topics: commands are exactly one level below cmd/; results are not commands', () => {
   const tp = uplinkTopics('fieldgate', 'gw1');
   assert.equal(tp.status, 'fieldgate/gw1/status');
