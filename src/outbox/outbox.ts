@@ -368,7 +368,8 @@ export class Outbox {
     if (overBudget(this.db, this.depth + readings, this.budget)) {
       evicted = evict(this.db, this.st, this.chunks, this.budget, this.depth + readings, this.messageCount + messages);
     }
-    this.st.addMeta.run('evicted', evicted.readings + evicted.messages + dropped);
+    const lost = evicted.readings + evicted.messages + dropped;
+    if (lost > 0) this.st.addMeta.run('evicted', lost);
     return { seq, readings, messages, evicted };
   }
 
