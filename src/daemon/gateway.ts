@@ -154,7 +154,7 @@ export class Gateway {
       return;
     }
     const r: Reading = { sensor, ts, value, quality, flags: this.sync.isSynced(ts) ? 0 : ReadingFlag.CLOCK_UNSYNCED };
-    const waiters = this.traceWaiters.get(sensor);
+    const waiters = this.traceWaiters.size > 0 ? this.traceWaiters.get(sensor) : undefined; // no look-up while nobody traces
     let out: Reading | null;
     if (waiters) {
       this.traceWaiters.delete(sensor);
