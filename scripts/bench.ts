@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   pipeline: 'in-process: sim readings → 7-stage pipeline → outbox → uplink → local Mosquitto: readings/s, latency to PUBACK, RSS, bytes/reading',
   control: 'reading → rules → arbiter → actuator write latency under load (incl. GPIO edge → rule → GPIO output); rule throughput',
   modbus: 'transactions per poll cycle vs the minimum; transactions/s over a pty; scheduler idle gap',
+  'modbus-bus': 'in-process, tight loop: the Modbus driver\'s bus, request, answer and decode on an instant fake transport: CPU µs per transaction (the JavaScript floor)',
   'modbus-steady': 'in-process: CPU of steady 1 Hz Modbus TCP polling (20 slaves × 20 registers), modbus-serial by itself vs fieldgate\'s driver on it',
   outbox: 'outbox disk bytes per reading and insert throughput',
   wakeups: 'CPU a wake-up costs: N no-op 1 s timers at N moments of the second vs in one millisecond, two processes side by side',
