@@ -93,3 +93,34 @@ test('a TCP bus of 20 devices waits on one timer between cycles, and each device
   await driver.stop();
   assert.equal(clock.pending(), 0);
 });
+
+test('a sink that throws on an answered read fails that transaction only: logged, and the device keeps being polled', async () => {
+  const clock = new VirtualClock();
+  const ctx = recordingContext(clock);
+  let throws = 3; // the answer's value and the two "bad" marks that follow it
+  const emit = ctx.emit;
+  ctx.emit = (...a) => {
+    if (throws > 0) {
+      throws--;
+      throw new Error('sink failed');
+    }
+    emit(...a);
+  };
+  const transport = new FakeTransport();
+  transport.plugged = true;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const driver = new ModbusDriver(config, ctx, transport);
+    await driver.start();
+    await clock.advanceAsync(3000);
+    assert.ok(ctx.log.lines.some((l) => l.msg === 'modbus: handling a failed transaction failed'), 'the double failure is logged');
+    assert.ok(readingsOf(ctx, 'v').filter((r) => r.quality === 'good').length >= 2, 'polling goes on after the failed one');
+    await driver.stop();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, [], 'no unhandled rejection');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
