@@ -93,12 +93,15 @@ export class BatchEncoder {
       if (prefix === undefined) {
         const sensor = rows.sensor(i);
         prefix = this.prefixes.get(sensor);
+        // Cached by name already, or now if ASCII and there is room: then by key too.
+        let cached = prefix !== undefined;
         if (prefix === undefined) {
           prefix = `[${JSON.stringify(sensor)},`;
           prefixAscii = isAscii(prefix);
-          if (prefixAscii && this.prefixes.size < MAX_CACHED_SENSORS) this.prefixes.set(sensor, prefix);
+          cached = prefixAscii && this.prefixes.size < MAX_CACHED_SENSORS;
+          if (cached) this.prefixes.set(sensor, prefix);
         }
-        if (prefixAscii && key < MAX_KEY && this.prefixes.has(sensor)) this.prefixByKey[key] = prefix;
+        if (cached && key < MAX_KEY) this.prefixByKey[key] = prefix;
       }
       const flags = rows.seq(i) <= replayedUpTo ? rows.flags(i) | ReadingFlag.REPLAYED : rows.flags(i);
       this.reserve(off, (prefix.length + json.length) * 3 + tsText.length + READING_OVERHEAD);
