@@ -15,6 +15,8 @@
  *   cpuMsPer1000       ms of daemon CPU per 1 000 readings received
  *   cpuPercentOfCore   daemon CPU time / wall time
  *   cpuSplitPercent    the same split into user/system and into main thread, V8's threads, libuv's pool
+ *   threadsMsPerS      ms of CPU a second per thread group (schedstat: nanoseconds, not clock ticks)
+ *   runsPerS           times a second the group's threads were put on a CPU (wake-ups, plus preemptions)
  *   rssMB, peakRssMB   VmRSS at the end of the window, VmHWM
  *   latencyMs          reading timestamp → arrival at the subscriber, p50/p99
  *   skipped            readings the sim could not offer because the daemon's loop fell behind
@@ -25,7 +27,9 @@
  * --modbus UNITSxREGISTERS (e.g. 20x20) measures steady field polling instead: that
  * many Modbus TCP slaves (in this process, each on its own port, one device of that
  * many holding registers, every value changing every second) polled at 1 Hz by one
- * modbus driver each, scale → deadband → MQTT.
+ * modbus driver each, scale → deadband → MQTT. With --link serial, one RTU slave behind a
+ * socat pty pair answers for units 1..UNITS, all on one modbus driver (one serial line,
+ * transactions one after the other, the inter-frame delay between them).
  * --cpu-prof DIR runs the daemon under `node --cpu-prof` and leaves its profile in DIR
  * (written when the daemon exits on SIGTERM; the profiler's own cost is in that run's CPU).
  * --node-flags="FLAGS" puts Node/V8 flags on the daemon's command line (e.g. --trace-gc,
@@ -42,7 +46,8 @@ import { parseArgs } from 'node:util';
 import { connect } from 'mqtt';
 import { controlRequest } from '../src/control/client';
 import type { StatusSnapshot } from '../src/daemon/view';
-import { SlaveModel, startTcpSlave } from '../test/helpers/modbus-slave';
+import { RtuSlave, SlaveModel, startTcpSlave } from '../test/helpers/modbus-slave';
+import { SocatPair } from '../test/helpers/socat';
 import { startMosquitto } from '../test/helpers/mosquitto';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -56,6 +61,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '1' },
     modbus: { type: 'string' },
+    link: { type: 'string', default: 'tcp' },
     'write-config': { type: 'string' },
     tick: { type: 'string', default: '10ms' },
     'cpu-prof': { type: 'string' },
@@ -71,6 +77,9 @@ const REPEAT = Number(values.repeat);
 const MODBUS = values.modbus ? values.modbus.split('x').map(Number) : undefined;
 for (const n of [...SENSORS, ...RATES, SECONDS, REPEAT, ...(MODBUS ?? [])]) if (!Number.isFinite(n) || n <= 0) throw new Error(`bench daemon: bad option value ${n}`);
 if (MODBUS && (MODBUS.length !== 2 || MODBUS[1] > 125)) throw new Error('bench daemon: --modbus UNITSxREGISTERS, at most 125 registers (one read)');
+if (values.link !== 'tcp' && values.link !== 'serial') throw new Error('bench daemon: --link tcp|serial');
+const LINK = values.link === 'serial' ? 'serial' : 'tcp';
+if (LINK === 'serial' && MODBUS && MODBUS[0] > 247) throw new Error('bench daemon: --link serial takes at most 247 units (RTU unit ids 1-247)');
 
 /** What a run measures: the daemon's config, and anything outside the daemon it needs. */
 interface Workload {
@@ -138,10 +147,38 @@ function cpuSplit(pid: number): Record<string, number> {
     } catch {
       continue; // ended meanwhile
     }
-    const group = tid === String(pid) ? 'main' : /^V8|^node$/i.test(t.comm) ? 'v8' : /libuv/i.test(t.comm) ? 'libuv' : 'other';
-    out[group] += t.user + t.system;
+    out[threadGroup(pid, tid, t.comm)] += t.user + t.system;
   }
   return out;
+}
+
+/**
+ * CPU time and run count of the daemon's threads per group from /proc/PID/task/TID/schedstat
+ * (nanoseconds on a CPU, and how many times the thread was put on one: a wake-up, or a
+ * return after preemption), finer than stat's clock ticks: at W2's 4 ms a second, a 10 ms
+ * tick is a quarter of a second's CPU.
+ */
+function schedSplit(pid: number): Record<string, { ns: number; runs: number }> {
+  const out: Record<string, { ns: number; runs: number }> = { main: { ns: 0, runs: 0 }, v8: { ns: 0, runs: 0 }, libuv: { ns: 0, runs: 0 }, other: { ns: 0, runs: 0 } };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let f: string[];
+    let comm: string;
+    try {
+      f = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // ended meanwhile
+    }
+    const g = out[threadGroup(pid, tid, comm)];
+    g.ns += Number(f[0]);
+    g.runs += Number(f[2]);
+  }
+  return out;
+}
+
+/** Node names V8's platform workers "node" (as the main thread) or "V8 ...", libuv's pool "libuv-worker". */
+function threadGroup(pid: number, tid: string, comm: string): 'main' | 'v8' | 'libuv' | 'other' {
+  return tid === String(pid) ? 'main' : /^V8|^node$/i.test(comm) ? 'v8' : /libuv/i.test(comm) ? 'libuv' : 'other';
 }
 
 function statusKB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -168,51 +205,76 @@ class Histogram {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** `units` Modbus TCP slaves with `registers` holding registers each, every value +1 per second. */
-function modbusWorkload(units: number, registers: number): Workload {
-  const slaves: { model: SlaveModel; port: number; close(): Promise<void> }[] = [];
+/**
+ * Steady Modbus polling, every value +1 per second. `tcp`: `units` Modbus TCP slaves, each
+ * on its own port with one unit of `registers` holding registers, one modbus driver (bus)
+ * each. `serial`: one RTU slave behind a socat pty pair (115 200 baud; a pty does not pace
+ * bytes) answering for units 1..`units`, all polled by one modbus driver on that line, one
+ * transaction after the other with the inter-frame delay between them.
+ */
+function modbusWorkload(units: number, registers: number, link: 'tcp' | 'serial'): Workload {
+  const models: SlaveModel[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const buses: string[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let requests0 = 0;
-  const requests = () => slaves.reduce((n, s) => n + s.model.requests.length, 0);
+  const requests = () => models.reduce((n, m) => n + m.requests.length, 0);
+  const addSlave = (model: SlaveModel, unit: number, u: number) => {
+    const bank = model.addUnit(unit);
+    for (let r = 0; r < registers; r++) bank.holding[r] = 1000 * u + r;
+  };
+  const device = (u: number, unit: number) => [`      - name: meter${u}`, `        unit: ${unit}`, '        interval: 1s', '        sensors:'].concat(
+    Array.from({ length: registers }, (_, r) => [
+      `          - id: m${u}.r${r}`,
+      '            register: holding',
+      `            address: ${r}`,
+      '            pipeline:',
+      '              - { kind: scale, rawMin: 0, rawMax: 65535, min: 0, max: 655.35 }',
+      '              - { kind: deadband, threshold: 0.005, maxInterval: 5m }',
+    ]).flat(),
+  );
   return {
-    name: `modbus-${units}x${registers}`,
+    name: link === 'tcp' ? `modbus-${units}x${registers}` : `modbus-rtu-${units}x${registers}`,
     async start() {
-      slaves.length = 0; // a new set of slaves (new ports) for every repeat
-      for (let u = 0; u < units; u++) {
+      // A new set of slaves (new ports, a new pty pair) for every repeat.
+      models.length = closers.length = buses.length = 0;
+      if (link === 'tcp') {
+        for (let u = 0; u < units; u++) {
+          const model = new SlaveModel();
+          addSlave(model, 1, u);
+          const tcp = await startTcpSlave(model);
+          models.push(model);
+          closers.push(tcp.close);
+          buses.push(`{ type: tcp, host: 127.0.0.1, port: ${tcp.port} }`);
+        }
+      } else {
+        const cable = new SocatPair();
+        closers.push(() => cable.dispose());
+        await cable.start();
         const model = new SlaveModel();
-        const bank = model.addUnit(1);
-        for (let r = 0; r < registers; r++) bank.holding[r] = 1000 * u + r;
-        const tcp = await startTcpSlave(model);
-        slaves.push({ model, port: tcp.port, close: tcp.close });
+        for (let u = 0; u < units; u++) addSlave(model, u + 1, u);
+        const slave = new RtuSlave(model, cable.b);
+        await slave.open();
+        closers.unshift(() => slave.close());
+        models.push(model);
+        buses.push(`{ type: serial, path: ${cable.a}, baudRate: 115200 }`);
       }
       ticker = setInterval(() => {
-        for (const s of slaves) {
-          const h = s.model.units.get(1)?.holding;
-          if (h) for (let r = 0; r < registers; r++) h[r] = (h[r] + 1) & 0xffff;
+        for (const m of models) {
+          for (const bank of m.units.values()) for (let r = 0; r < registers; r++) bank.holding[r] = (bank.holding[r] + 1) & 0xffff;
           // Only the count is needed: keep the request log from growing for the whole run.
-          if (s.model.requests.length > 100_000) s.model.requests.length = 0;
+          if (m.requests.length > 100_000) m.requests.length = 0;
         }
       }, 1000);
     },
     async stop() {
       clearInterval(ticker);
-      await Promise.all(slaves.map((s) => s.close()));
+      for (const close of closers) await close();
     },
     config(gw, broker) {
       const lines = [`gateway: { id: ${gw}, logLevel: warn }`, `uplink: { brokers: [${broker}] }`, 'drivers:'];
-      slaves.forEach((s, u) => {
-        lines.push(`  - kind: modbus`, `    id: m${u}`, `    bus: { type: tcp, host: 127.0.0.1, port: ${s.port} }`, '    devices:', `      - name: meter${u}`, '        unit: 1', '        interval: 1s', '        sensors:');
-        for (let r = 0; r < registers; r++) {
-          lines.push(
-            `          - id: m${u}.r${r}`,
-            '            register: holding',
-            `            address: ${r}`,
-            '            pipeline:',
-            '              - { kind: scale, rawMin: 0, rawMax: 65535, min: 0, max: 655.35 }',
-            '              - { kind: deadband, threshold: 0.005, maxInterval: 5m }',
-          );
-        }
-      });
+      if (link === 'tcp') buses.forEach((bus, u) => lines.push('  - kind: modbus', `    id: m${u}`, `    bus: ${bus}`, '    devices:', ...device(u, 1)));
+      else lines.push('  - kind: modbus', '    id: m0', `    bus: ${buses[0]}`, '    devices:', ...Array.from({ length: units }, (_, u) => device(u, u + 1)).flat());
       return lines.join('\n') + '\n';
     },
     mark() {
@@ -281,6 +343,7 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
     await sleep(WARMUP * 1000);
     const cpu0 = cpuMs(pid);
     const split0 = cpuSplit(pid);
+    const sched0 = schedSplit(pid);
     const t0 = process.hrtime.bigint();
     w.mark?.();
     counting = true;
@@ -289,6 +352,10 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = cpuMs(pid) - cpu0;
     const split1 = cpuSplit(pid);
+    const sched1 = schedSplit(pid);
+    const perS = (x: number) => Math.round((x * 1000 * 100) / wallMs) / 100;
+    const threadsMsPerS = Object.fromEntries(Object.keys(sched1).map((k) => [k, perS((sched1[k].ns - sched0[k].ns) / 1e6)]));
+    const runsPerS = Object.fromEntries(Object.keys(sched1).map((k) => [k, Math.round(((sched1[k].runs - sched0[k].runs) * 10_000) / wallMs) / 10]));
     const cpuSplitPercent = Object.fromEntries(Object.keys(split1).map((k) => [k, round1(((split1[k] - split0[k]) / wallMs) * 100)]));
     const rssKB = statusKB(pid, 'VmRSS');
     const peakKB = statusKB(pid, 'VmHWM');
@@ -306,6 +373,8 @@ async function run(brokerUrl: string, w: Workload, n: number): Promise<Record<st
       cpuMsPer1000: received > 0 ? round1((cpu * 1000) / received) : null,
       cpuPercentOfCore: round1((cpu / wallMs) * 100),
       cpuSplitPercent,
+      threadsMsPerS,
+      runsPerS,
       rssMB: Math.round(rssKB / 1024),
       peakRssMB: Math.round(peakKB / 1024),
       idleRssMB: Math.round(idleRssKB / 1024),
@@ -354,7 +423,7 @@ async function main(): Promise<void> {
   try {
     const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, nodeOptions: process.env.NODE_OPTIONS ?? '', mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'default', uptimeBefore: uptime() };
     console.log(JSON.stringify(machine));
-    const workloads = MODBUS ? [modbusWorkload(MODBUS[0], MODBUS[1])] : RATES.flatMap((rate) => SENSORS.map((sensors) => simWorkload(sensors, rate)));
+    const workloads = MODBUS ? [modbusWorkload(MODBUS[0], MODBUS[1], LINK)] : RATES.flatMap((rate) => SENSORS.map((sensors) => simWorkload(sensors, rate)));
     for (let n = 0; n < REPEAT; n++) {
       for (const w of workloads) {
         const r = await run(broker.url, w, n);
