@@ -5,14 +5,15 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ModbusDriver } from '../../drivers/modbus/driver';
 import { SlaveModel, type UnitBank } from '../helpers/modbus-slave';
+import { SocatPair } from '../helpers/socat';
 import { waitFor } from '../helpers/wait';
 import { assertTypeMatrix, last, modbusConfig, recordingContext } from './context';
 import { typeMatrix } from './type-matrix';
 
 /**
- * The Modbus TCP path against a slave we did not write: pymodbus (Debian's
+ * The Modbus TCP and RTU paths against a slave we did not write: pymodbus (Debian's
  * python3-pymodbus, installed by scripts/test-deps.sh), serving the type matrix's
- * words. Skipped, saying so, where that package is missing.
+ * words, over TCP and over a socat pty pair. Skipped, saying so, where that package is missing.
  */
 const PYTHON = '/usr/bin/python3';
 const SLAVE = path.join(__dirname, '../fixtures/modbus/pymodbus-slave.py');
@@ -37,12 +38,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('modbus tcp against pymodbus: every data type and byte order reads its known value, two units in parallel on one connection', { skip: hasPymodbus ? false : 'python3-pymodbus is not installed (scripts/test-deps.sh installs it)' }, async (t) => {
-  const { sensors, expected } = typeMatrix(new SlaveModel().addUnit(1));
-  const bank = new SlaveModel().addUnit(1);
-  typeMatrix(bank);
-  const port = await freePort();
-  const slave = spawn(PYTHON, [SLAVE, String(port), JSON.stringify(tables(1, bank))], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The fixture serving `tables` on a TCP port or a serial device; killed after the test. */
+async function startPymodbus(t: T, where: string, tables: Record<string, unknown>): Promise<void> {
+  const slave = spawn(PYTHON, [SLAVE, where, JSON.stringify(tables)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   slave.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   t.after(() => slave.kill('SIGKILL'));
@@ -50,6 +48,17 @@ test('modbus tcp against pymodbus: every data type and byte order reads its know
     slave.stdout.once('data', () => resolve());
     slave.once('exit', (code) => reject(new Error(`pymodbus slave exited ${code}: ${stderr}`)));
   });
+}
+
+type T = { after(fn: () => unknown): void };
+const skip = hasPymodbus ? false : 'python3-pymodbus is not installed (scripts/test-deps.sh installs it)';
+
+test('modbus tcp against pymodbus: every data type and byte order reads its known value, two units in parallel on one connection', { skip }, async (t) => {
+  const { sensors, expected } = typeMatrix(new SlaveModel().addUnit(1));
+  const bank = new SlaveModel().addUnit(1);
+  typeMatrix(bank);
+  const port = await freePort();
+  await startPymodbus(t, String(port), tables(1, bank));
 
   // Unit 1 twice under two device names: two lanes whose transactions interleave on one socket.
   const ctx = recordingContext();
@@ -70,4 +79,26 @@ test('modbus tcp against pymodbus: every data type and byte order reads its know
   // The slave may still be binding its port: the bus reconnects until it answers.
   await waitFor(() => [...want.keys()].every((id) => last(ctx, id)?.quality === 'good'), { what: 'a good reading of every point from pymodbus', timeoutMs: 15_000 });
   assertTypeMatrix(ctx, want);
+});
+
+async function rtuAgainstPymodbus(t: T, interval: string) {
+  const { sensors, expected } = typeMatrix(new SlaveModel().addUnit(7));
+  const bank = new SlaveModel().addUnit(7);
+  typeMatrix(bank);
+  const cable = new SocatPair();
+  t.after(() => cable.dispose());
+  await cable.start();
+  await startPymodbus(t, cable.b, tables(7, bank));
+  const ctx = recordingContext();
+  const config = modbusConfig({ kind: 'modbus', id: 'py-rtu', bus: { type: 'serial', path: cable.a, baudRate: 115200 }, devices: [{ name: 'meter', unit: 7, interval, timeout: '500ms', sensors }] });
+  const driver = new ModbusDriver(config, ctx);
+  t.after(() => driver.stop());
+  await driver.start();
+  await waitFor(() => [...expected.keys()].every((id) => last(ctx, id)?.quality === 'good'), { what: 'a good reading of every point from pymodbus over the pty', timeoutMs: 15_000 });
+  return { ctx, expected };
+}
+
+test('modbus rtu against pymodbus over a socat pty: every data type and byte order reads its known value', { skip }, async (t) => {
+  const { ctx, expected } = await rtuAgainstPymodbus(t, '1s');
+  assertTypeMatrix(ctx, expected);
 });
