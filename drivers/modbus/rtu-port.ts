@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { SerialBusConfig } from './schema';
+import { loopBinding } from './serial-binding';
 
 /** CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), as sent low byte first. */
 export function crc16(buf: Uint8Array): number {
@@ -43,14 +44,10 @@ export class RtuFramedPort extends EventEmitter {
 
   constructor(bus: SerialBusConfig) {
     super();
-    this.serial = new SerialPort({
-      path: bus.path,
-      baudRate: bus.baudRate,
-      parity: bus.parity,
-      dataBits: bus.dataBits,
-      stopBits: bus.stopBits,
-      autoOpen: false,
-    });
+    // SerialPort hands `binding` on to SerialPortStream (its options type leaves it out):
+    // reads and writes on the event loop instead of libuv's thread pool (serial-binding.ts).
+    const options = { path: bus.path, baudRate: bus.baudRate, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits, autoOpen: false, binding: loopBinding };
+    this.serial = new SerialPort(options);
     this.serial.on('data', (chunk: Buffer) => this.onData(chunk));
     this.serial.on('error', (err: Error) => this.emit('error', err));
     this.serial.on('close', (err?: Error) => this.emit('close', err));

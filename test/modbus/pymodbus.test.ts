@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModbusDriver } from '../../drivers/modbus/driver';
 import { SlaveModel, type UnitBank } from '../helpers/modbus-slave';
 import { SocatPair } from '../helpers/socat';
 import { waitFor } from '../helpers/wait';
-import { assertTypeMatrix, last, modbusConfig, recordingContext } from './context';
+import { assertTypeMatrix, last, modbusConfig, readingsOf, recordingContext } from './context';
 import { typeMatrix } from './type-matrix';
 
 /**
@@ -101,4 +103,43 @@ async function rtuAgainstPymodbus(t: T, interval: string) {
 test('modbus rtu against pymodbus over a socat pty: every data type and byte order reads its known value', { skip }, async (t) => {
   const { ctx, expected } = await rtuAgainstPymodbus(t, '1s');
   assertTypeMatrix(ctx, expected);
+});
+
+/**
+ * Hold every thread of libuv's pool, as that many DNS look-ups of an unreachable broker's
+ * host name would: each an `open(2)` of a FIFO with no writer, which blocks in its pool
+ * thread until `release()` opens the write ends.
+ */
+async function holdThreadPool(): Promise<{ release(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-pool-'));
+  const size = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const opened: Promise<number>[] = [];
+  for (let i = 0; i < size; i++) {
+    const fifo = path.join(dir, `f${i}`);
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    opened.push(fs.promises.open(fifo, 'r').then((h) => h.close().then(() => i)));
+  }
+  // Give each open its pool thread (they are queued in order, none can finish).
+  await new Promise((r) => setTimeout(r, 100));
+  return {
+    async release() {
+      for (let i = 0; i < size; i++) fs.closeSync(fs.openSync(path.join(dir, `f${i}`), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      await Promise.all(opened);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('modbus rtu: polling goes on while every thread of libuv\'s pool is held (serial reads and writes are made on the event loop)', { skip }, async (t) => {
+  const { ctx, expected } = await rtuAgainstPymodbus(t, '50ms');
+  const id = [...expected.keys()][0];
+  const pool = await holdThreadPool();
+  try {
+    const before = readingsOf(ctx, id).length;
+    // With reads and writes on the pool, the next request is never written: no reading comes.
+    await waitFor(() => readingsOf(ctx, id).length >= before + 10, { what: 'ten more polls with the thread pool held', timeoutMs: 5000 });
+    assert.ok(readingsOf(ctx, id).slice(before).every((r) => r.quality === 'good'));
+  } finally {
+    await pool.release();
+  }
 });
