@@ -14,7 +14,8 @@
  *   received           readings/s counted at the subscriber over the window
  *   cpuMsPer1000       ms of daemon CPU per 1 000 readings received
  *   cpuPercentOfCore   daemon CPU time / wall time
- *   cpuSplitPercent    the same split into user/system and into main thread, V8's threads, libuv's pool
+ *   cpuSplitPercent    the same split into user/system and into the main thread and the helpers
+ *                      (V8's platform workers and libuv's pool, both named "node" by Node 20)
  *   threadsMsPerS      ms of CPU a second per thread group (schedstat: nanoseconds, not clock ticks)
  *   runsPerS           times a second the group's threads were put on a CPU (wake-ups, plus preemptions)
  *   rssMB, peakRssMB   VmRSS at the end of the window, VmHWM
@@ -120,11 +121,11 @@ function config(gw: string, broker: string, sensors: number, rate: number): stri
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** utime and stime of a process or thread from its stat file, in ms. */
-function statTimes(file: string): { user: number; system: number; comm: string } {
+function statTimes(file: string): { user: number; system: number } {
   const stat = fs.readFileSync(file, 'utf8');
   // Fields after "(comm)": state is field 3, utime 14, stime 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: (Number(f[11]) * 1000) / CLK_TCK, system: (Number(f[12]) * 1000) / CLK_TCK, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+  return { user: (Number(f[11]) * 1000) / CLK_TCK, system: (Number(f[12]) * 1000) / CLK_TCK };
 }
 
 /** utime + stime of a process, in ms. */
@@ -134,12 +135,16 @@ function cpuMs(pid: number): number {
 }
 
 /**
- * The daemon's CPU split: user and system time, and per thread group — the main thread
- * (JavaScript, libuv's loop, SQLite's calls), V8's helpers (GC, compiler) and libuv's pool
- * (fs, dns). Threads that ended between two samples are missed, so the parts may sum to less.
+ * The daemon's threads: the main thread (JavaScript, libuv's loop, SQLite's calls) and the
+ * helpers, V8's platform workers (GC, compiler) and libuv's pool (fs, dns, and serialport's
+ * open, close and flush): Node 20 names all of them "node", so they are not told apart.
+ * Threads that ended between two samples are missed, so the parts may sum to less.
  */
+const threadGroup = (pid: number, tid: string): 'main' | 'helpers' => (tid === String(pid) ? 'main' : 'helpers');
+
+/** user and system time of the daemon, and its CPU per thread group, in ms (stat's clock ticks). */
 function cpuSplit(pid: number): Record<string, number> {
-  const out: Record<string, number> = { ...(({ user, system }) => ({ user, system }))(statTimes(`/proc/${pid}/stat`)), main: 0, v8: 0, libuv: 0, other: 0 };
+  const out: Record<string, number> = { ...statTimes(`/proc/${pid}/stat`), main: 0, helpers: 0 };
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     let t;
     try {
@@ -147,38 +152,31 @@ function cpuSplit(pid: number): Record<string, number> {
     } catch {
       continue; // ended meanwhile
     }
-    out[threadGroup(pid, tid, t.comm)] += t.user + t.system;
+    out[threadGroup(pid, tid)] += t.user + t.system;
   }
   return out;
 }
 
 /**
- * CPU time and run count of the daemon's threads per group from /proc/PID/task/TID/schedstat
- * (nanoseconds on a CPU, and how many times the thread was put on one: a wake-up, or a
- * return after preemption), finer than stat's clock ticks: at W2's 4 ms a second, a 10 ms
- * tick is a quarter of a second's CPU.
+ * CPU time and run count per thread group from /proc/PID/task/TID/schedstat (nanoseconds on
+ * a CPU, and how many times the thread was put on one: a wake-up, or a return after
+ * preemption), finer than stat's clock ticks: at W2's 3–5 ms a second, a 10 ms tick is a
+ * quarter of a second's CPU.
  */
 function schedSplit(pid: number): Record<string, { ns: number; runs: number }> {
-  const out: Record<string, { ns: number; runs: number }> = { main: { ns: 0, runs: 0 }, v8: { ns: 0, runs: 0 }, libuv: { ns: 0, runs: 0 }, other: { ns: 0, runs: 0 } };
+  const out: Record<string, { ns: number; runs: number }> = { main: { ns: 0, runs: 0 }, helpers: { ns: 0, runs: 0 } };
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     let f: string[];
-    let comm: string;
     try {
       f = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
-      comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
     } catch {
       continue; // ended meanwhile
     }
-    const g = out[threadGroup(pid, tid, comm)];
+    const g = out[threadGroup(pid, tid)];
     g.ns += Number(f[0]);
     g.runs += Number(f[2]);
   }
   return out;
-}
-
-/** Node names V8's platform workers "node" (as the main thread) or "V8 ...", libuv's pool "libuv-worker". */
-function threadGroup(pid: number, tid: string, comm: string): 'main' | 'v8' | 'libuv' | 'other' {
-  return tid === String(pid) ? 'main' : /^V8|^node$/i.test(comm) ? 'v8' : /libuv/i.test(comm) ? 'libuv' : 'other';
 }
 
 function statusKB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
