@@ -144,8 +144,10 @@ async function wireFigures(seconds: number) {
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--seconds');
   const seconds = i > 0 ? Number(process.argv[i + 1]) : 3;
-  const config = modbusDriverSchema.parse({ kind: 'modbus', id: 'plan', bus: { type: 'tcp', host: 'x' }, devices: sampleDevices('1s') });
-  const gap125 = modbusDriverSchema.parse({ ...config, devices: sampleDevices('1s').map((d) => ({ ...d, maxGap: 125 })) });
+  // Both from the raw config: a parsed one holds durations as bare ms, which the schema refuses.
+  const raw = { kind: 'modbus', id: 'plan', bus: { type: 'tcp', host: 'x' } };
+  const config = modbusDriverSchema.parse({ ...raw, devices: sampleDevices('1s') });
+  const gap125 = modbusDriverSchema.parse({ ...raw, devices: sampleDevices('1s').map((d) => ({ ...d, maxGap: 125 })) });
   let wire: unknown;
   try {
     wire = await wireFigures(seconds);
