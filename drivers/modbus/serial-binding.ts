@@ -6,7 +6,7 @@ import type { BindingInterface, BindingPortInterface } from '@serialport/binding
 type PortBinding = BindingPortInterface;
 
 /** What the Linux (and macOS) port binding of @serialport/bindings-cpp has beyond the interface. */
-interface UnixPort {
+export interface UnixPort {
   fd: number | null;
   poller: { once(event: 'readable' | 'writable', cb: (err: Error | null) => void): unknown };
 }
@@ -43,7 +43,7 @@ const canceled = () => Object.assign(new Error('Port is not open'), { canceled: 
  * is the poller's: stopping it fails a pending wait with `canceled`. Everything else
  * (open, close, flush, drain, set, get) is the original binding's.
  */
-function loopPort(inner: PortBinding, unix: UnixPort): PortBinding {
+export function loopPort(inner: PortBinding, unix: UnixPort): PortBinding {
   let writing: Promise<void> | undefined;
   const wait = (event: 'readable' | 'writable') =>
     new Promise<void>((resolve, reject) => unix.poller.once(event, (err) => (err ? reject(err) : resolve())));
@@ -54,13 +54,18 @@ function loopPort(inner: PortBinding, unix: UnixPort): PortBinding {
     for (;;) {
       await wait('readable');
       if (unix.fd === null) throw canceled();
+      let bytesRead: number;
       try {
-        const bytesRead = fs.readSync(unix.fd, buffer, offset, length, null);
-        // 0 is not end of file on a tty: nothing there after all (e.g. a pty with no writer).
-        if (bytesRead > 0) return { buffer, bytesRead };
+        bytesRead = fs.readSync(unix.fd, buffer, offset, length, null);
       } catch (err) {
-        if (!retryable(err)) throw markDisconnect(err);
+        if (retryable(err)) continue;
+        throw markDisconnect(err);
       }
+      if (bytesRead > 0) return { buffer, bytesRead };
+      // A raw, non-blocking tty with nothing to read fails with EAGAIN; 0 means the line was
+      // hung up (the kernel's n_tty_read: a USB adapter pulled out). The poller keeps saying
+      // readable then, so reading again would spin: report the line gone instead.
+      throw Object.assign(new Error('serial line hung up (read returned 0: adapter unplugged?)'), { disconnect: true });
     }
   };
   const writeAll = async (buffer: Buffer) => {
