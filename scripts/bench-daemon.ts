@@ -217,7 +217,8 @@ function modbusWorkload(units: number, registers: number, link: 'tcp' | 'serial'
   let ticker: NodeJS.Timeout | undefined;
   let requests0 = 0;
   const requests = () => models.reduce((n, m) => n + m.requests.length, 0);
-  const addSlave = (model: SlaveModel, unit: number, u: number) => {
+  /** Unit `unit` on the slave `model`, its registers starting from meter `u`'s values. */
+  const addUnit = (model: SlaveModel, unit: number, u: number) => {
     const bank = model.addUnit(unit);
     for (let r = 0; r < registers; r++) bank.holding[r] = 1000 * u + r;
   };
@@ -239,7 +240,7 @@ function modbusWorkload(units: number, registers: number, link: 'tcp' | 'serial'
       if (link === 'tcp') {
         for (let u = 0; u < units; u++) {
           const model = new SlaveModel();
-          addSlave(model, 1, u);
+          addUnit(model, 1, u);
           const tcp = await startTcpSlave(model);
           models.push(model);
           closers.push(tcp.close);
@@ -250,7 +251,7 @@ function modbusWorkload(units: number, registers: number, link: 'tcp' | 'serial'
         closers.push(() => cable.dispose());
         await cable.start();
         const model = new SlaveModel();
-        for (let u = 0; u < units; u++) addSlave(model, u + 1, u);
+        for (let u = 0; u < units; u++) addUnit(model, u + 1, u);
         const slave = new RtuSlave(model, cable.b);
         await slave.open();
         closers.unshift(() => slave.close());

@@ -3,8 +3,6 @@ import { SerialPort } from 'serialport';
 // Types only: the interface serialport's own declarations are written against.
 import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-interface';
 
-type PortBinding = BindingPortInterface;
-
 /** What the Linux (and macOS) port binding of @serialport/bindings-cpp has beyond the interface. */
 export interface UnixPort {
   fd: number | null;
@@ -43,7 +41,7 @@ const canceled = () => Object.assign(new Error('Port is not open'), { canceled: 
  * is the poller's: stopping it fails a pending wait with `canceled`. Everything else
  * (open, close, flush, drain, set, get) is the original binding's.
  */
-export function loopPort(inner: PortBinding, unix: UnixPort): PortBinding {
+export function loopPort(inner: BindingPortInterface, unix: UnixPort): BindingPortInterface {
   let writing: Promise<void> | undefined;
   const wait = (event: 'readable' | 'writable') =>
     new Promise<void>((resolve, reject) => unix.poller.once(event, (err) => (err ? reject(err) : resolve())));

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 }
 
 /** The fixture serving `tables` on a TCP port or a serial device; killed after the test. */
-async function startPymodbus(t: T, where: string, tables: Record<string, unknown>): Promise<void> {
+async function startPymodbus(t: TestContext, where: string, tables: Record<string, unknown>): Promise<void> {
   const slave = spawn(PYTHON, [SLAVE, where, JSON.stringify(tables)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   slave.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -52,7 +52,6 @@ async function startPymodbus(t: T, where: string, tables: Record<string, unknown
   });
 }
 
-type T = { after(fn: () => unknown): void };
 const skip = hasPymodbus ? false : 'python3-pymodbus is not installed (scripts/test-deps.sh installs it)';
 
 test('modbus tcp against pymodbus: every data type and byte order reads its known value, two units in parallel on one connection', { skip }, async (t) => {
@@ -83,7 +82,7 @@ test('modbus tcp against pymodbus: every data type and byte order reads its know
   assertTypeMatrix(ctx, want);
 });
 
-async function rtuAgainstPymodbus(t: T, interval: string) {
+async function rtuAgainstPymodbus(t: TestContext, interval: string) {
   const { sensors, expected } = typeMatrix(new SlaveModel().addUnit(7));
   const bank = new SlaveModel().addUnit(7);
   typeMatrix(bank);

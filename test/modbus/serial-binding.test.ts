@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,9 +14,7 @@ import { loopPort, type UnixPort } from '../../drivers/modbus/serial-binding';
  * bindings-cpp's Poller calls a `once` listener with null when the fd is ready, with a
  * `canceled` error when it is stopped (poller.js emitCanceled).
  */
-type T = { after(fn: () => unknown): void };
-
-function fifo(t: T) {
+function fifo(t: TestContext) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-fifo-'));
   const p = path.join(dir, 'line');
   assert.equal(spawnSync('mkfifo', [p]).status, 0, 'mkfifo');
